@@ -1,0 +1,200 @@
+//! The command line: `run`, `check` and `gui`, thin over `config`, `train` and `run`.
+
+mod progress;
+mod report;
+
+use crate::config::{self, ConfigError, Experiment};
+use crate::train::{self, Control, RunError};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// Exit codes: 0 success, 1 a run that failed part-way (results so far written),
+/// 2 bad input (nothing trained), 130 interrupted (results so far written).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const RUN_FAILED: i32 = 1;
+    pub const BAD_INPUT: i32 = 2;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "distillery",
+    version,
+    about = "A workbench for knowledge distillation: train a teacher, distil a student, compare.",
+    long_about = "Without a command, opens the window with the default experiment."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train teacher, baseline and distilled student headless; write results to a folder.
+    Run {
+        /// The experiment, a RON preset (see presets/).
+        preset: PathBuf,
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Output folder [default: runs/NAME-TIMESTAMP].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar; only the final table.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Validate a preset and its data without training.
+    Check {
+        preset: PathBuf,
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// Open the window.
+    Gui {
+        /// Preset to load instead of the last experiment.
+        #[arg(long)]
+        preset: Option<PathBuf>,
+        /// Start training at once.
+        #[arg(long)]
+        start: bool,
+        /// Write a PNG of the window to this path, then exit.
+        #[arg(long, requires = "after")]
+        screenshot: Option<PathBuf>,
+        /// Seconds to wait before the screenshot.
+        #[arg(long)]
+        after: Option<f64>,
+    },
+}
+
+/// How a preset is resolved: the file, a data folder, and field overrides.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Inputs {
+    /// Folder for a folder-based data source (Mnist, FashionMnist, Idx).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Override a field by its dotted path, e.g. --set train.epochs=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// Parse the arguments and run; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        None => crate::app::run_window(crate::app::Launch::default()),
+        Some(Command::Gui {
+            preset,
+            start,
+            screenshot,
+            after,
+        }) => crate::app::run_window(crate::app::Launch {
+            preset,
+            start,
+            screenshot: screenshot.map(|p| (p, after.unwrap_or(5.0))),
+        }),
+        Some(Command::Check { preset, inputs }) => check(&preset, &inputs),
+        Some(Command::Run {
+            preset,
+            inputs,
+            out,
+            quiet,
+        }) => run(&preset, &inputs, out, quiet),
+    }
+}
+
+/// Load, redirect and override a preset; every step's errors become one message.
+pub fn resolve(preset: &Path, inputs: &Inputs) -> Result<Experiment, ConfigError> {
+    let mut exp = config::load_file(preset)?;
+    if let Some(dir) = &inputs.data_dir {
+        match exp.data.source.folder_mut() {
+            Some(folder) => *folder = dir.clone(),
+            None => {
+                return Err(ConfigError::Override {
+                    assignment: format!("--data-dir {}", dir.display()),
+                    message: format!(
+                        "the preset's data source ({}) does not read from a folder",
+                        exp.data.source.label()
+                    ),
+                });
+            }
+        }
+    }
+    exp = config::apply_overrides(&exp, &inputs.sets)?;
+    let problems = config::validate(&exp);
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid(problems));
+    }
+    Ok(exp)
+}
+
+fn fail(message: impl std::fmt::Display, code: i32) -> i32 {
+    eprintln!("error: {message}");
+    code
+}
+
+fn check(preset: &Path, inputs: &Inputs) -> i32 {
+    let exp = match resolve(preset, inputs) {
+        Ok(e) => e,
+        Err(e) => return fail(e, exit::BAD_INPUT),
+    };
+    match report::describe_experiment(&exp) {
+        Ok(text) => {
+            println!("{text}");
+            println!("ok: {} is valid", preset.display());
+            exit::OK
+        }
+        Err(e) => fail(e, exit::BAD_INPUT),
+    }
+}
+
+fn default_out_dir(exp: &Experiment) -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let safe: String = exp
+        .name
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    PathBuf::from("runs").join(format!("{safe}-{stamp}"))
+}
+
+fn run(preset: &Path, inputs: &Inputs, out: Option<PathBuf>, quiet: bool) -> i32 {
+    let exp = match resolve(preset, inputs) {
+        Ok(e) => e,
+        Err(e) => return fail(e, exit::BAD_INPUT),
+    };
+    let out = out.unwrap_or_else(|| default_out_dir(&exp));
+    if let Err(e) = crate::run::prepare_out_dir(&out) {
+        return fail(e, exit::BAD_INPUT);
+    }
+    let control = Control::new();
+    let ctrlc_control = control.clone();
+    // A second Ctrl+C while results are being written would lose them; the first one only stops.
+    let _ = ctrlc::set_handler(move || {
+        eprintln!("\nstopping after the current batch; results so far will be written");
+        ctrlc_control.stop();
+    });
+    let progress = progress::Progress::new(quiet);
+    let outcome = match train::run_blocking(&exp, &control, &|e| progress.on_event(&e)) {
+        Ok(o) => o,
+        Err(RunError::BadInput(msg)) => return fail(msg, exit::BAD_INPUT),
+        Err(RunError::Device(msg)) => return fail(msg, exit::RUN_FAILED),
+    };
+    progress.finish();
+    let written = crate::run::write_run(&out, &exp, &outcome);
+    println!("{}", report::summary_table(&outcome.summary));
+    match written {
+        Ok(_) => println!("results: {}", out.display()),
+        Err(e) => return fail(format!("{e} (the numbers above are all that is left)"), exit::RUN_FAILED),
+    }
+    if let Some(err) = &outcome.summary.error {
+        return fail(format!("{err}; results up to that point are in {}", out.display()), exit::RUN_FAILED);
+    }
+    if outcome.summary.stopped {
+        eprintln!("stopped before the end; results so far are in {}", out.display());
+        return exit::INTERRUPTED;
+    }
+    exit::OK
+}

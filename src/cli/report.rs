@@ -1,0 +1,126 @@
+//! Text the CLI prints: the results table and `check`'s description of an experiment.
+
+use crate::config::Experiment;
+use crate::data;
+use crate::model::{IoShape, arch_size};
+use crate::train::{ModelReport, PhaseStatus, Summary};
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn row(role: &str, r: &ModelReport) -> String {
+    let acc = r
+        .test_accuracy
+        .map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
+    let agree = r
+        .agreement_with_teacher
+        .filter(|_| role != "teacher")
+        .map_or_else(|| "-".to_string(), |a| format!("{a:.4}"));
+    let status = match r.status {
+        PhaseStatus::Completed => String::new(),
+        other => format!("  ({other:?})").to_lowercase(),
+    };
+    format!(
+        "{role:<9} {:<28} {:>11} {:>11} {acc:>9} {agree:>9} {:>8.1}s{status}",
+        r.architecture,
+        thousands(r.parameters),
+        thousands(r.macs),
+        r.wall_seconds
+    )
+}
+
+/// The final table: one row per model, then compression, gain and device.
+pub fn summary_table(s: &Summary) -> String {
+    let mut lines = vec![format!(
+        "{:<9} {:<28} {:>11} {:>11} {:>9} {:>9} {:>9}",
+        "model", "architecture", "parameters", "MACs", "test acc", "agrees", "time"
+    )];
+    lines.push(row("teacher", &s.teacher));
+    if let Some(b) = &s.baseline {
+        lines.push(row("baseline", b));
+    }
+    if let Some(st) = &s.student {
+        lines.push(row("student", st));
+    }
+    let mut tail = format!("compression {:.1}×", s.compression_ratio);
+    if let Some(gain) = s.distillation_gain() {
+        tail.push_str(&format!(
+            "; distillation {} {:.2} points over the baseline",
+            if gain >= 0.0 { "gains" } else { "loses" },
+            gain.abs() * 100.0
+        ));
+    }
+    if let Some(sps) = s.student.as_ref().and_then(|r| r.samples_per_second) {
+        tail.push_str(&format!("; student trains at {sps:.0} samples/s"));
+    }
+    lines.push(tail);
+    lines.push(format!("device {}; {:.1}s in all", s.device.describe(), s.wall_seconds));
+    lines.join("\n")
+}
+
+/// What `check` prints: the data as loaded and each model's size.
+pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
+    let splits = data::load(&exp.data, exp.seed).map_err(|e| e.to_string())?;
+    let transfer = data::select_transfer(&splits.train, &exp.transfer, exp.seed).map_err(|e| e.to_string())?;
+    let io = IoShape {
+        inputs: splits.train.num_features,
+        classes: splits.train.num_classes,
+        image: splits.train.image,
+    };
+    for spec in exp.teacher.members.iter().chain([&exp.student]) {
+        crate::model::Net::build(spec, io, &burn::tensor::Device::flex())?;
+    }
+    let teacher = exp
+        .teacher
+        .members
+        .iter()
+        .map(|m| arch_size(m, io))
+        .fold(crate::model::ModelSize::default(), |a, b| a + b);
+    let student = arch_size(&exp.student, io);
+    Ok(format!(
+        "experiment {} (seed {})\ndata: {} ({} train, {} test, {} features, {} classes); transfer set {} examples{}\n\
+         teacher: {} member(s), {} parameters, {} MACs per example\n\
+         student: {}, {} parameters, {} MACs per example (compression {:.1}×)\n\
+         distillation: T = {}, α = {}, {:?}{}",
+        exp.name,
+        exp.seed,
+        splits.description,
+        splits.train.len(),
+        splits.test.len(),
+        splits.train.num_features,
+        splits.train.num_classes,
+        transfer.transfer.len(),
+        if transfer.labeled { "" } else { " (unlabeled)" },
+        exp.teacher.members.len(),
+        thousands(teacher.parameters),
+        thousands(teacher.macs),
+        exp.student.short_name(),
+        thousands(student.parameters),
+        thousands(student.macs),
+        teacher.parameters as f64 / student.parameters.max(1) as f64,
+        exp.distill.temperature,
+        exp.distill.alpha,
+        exp.distill.loss,
+        if exp.distill.scale_by_t_squared { ", soft term × T²" } else { "" },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(2_395_210), "2,395,210");
+    }
+}

@@ -1,0 +1,46 @@
+//! Multilayer perceptron (and, with no hidden layer, softmax regression).
+
+use crate::config::MlpSpec;
+use burn::nn::activation::Activation;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::prelude::*;
+
+#[derive(Module, Debug)]
+pub struct Mlp {
+    hidden: Vec<Linear>,
+    output: Linear,
+    activation: Activation,
+    dropout: Dropout,
+}
+
+impl Mlp {
+    pub fn new(spec: &MlpSpec, inputs: usize, classes: usize, device: &Device) -> Self {
+        let mut width = inputs;
+        let hidden = spec
+            .hidden
+            .iter()
+            .map(|&w| {
+                let layer = LinearConfig::new(width, w).init(device);
+                width = w;
+                layer
+            })
+            .collect();
+        Self {
+            hidden,
+            output: LinearConfig::new(width, classes).init(device),
+            activation: super::activation(spec.activation, device),
+            dropout: DropoutConfig::new(spec.dropout).init(),
+        }
+    }
+
+    /// - input: `[batch, inputs]`
+    /// - output: `[batch, classes]` logits
+    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        let x = self.hidden.iter().fold(input, |x, layer| {
+            // [batch, width_in] -> [batch, width_out]
+            self.dropout
+                .forward(self.activation.forward(layer.forward(x)))
+        });
+        self.output.forward(x)
+    }
+}

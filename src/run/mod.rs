@@ -1,0 +1,309 @@
+//! A run on disk: the resolved experiment, step and epoch metrics, the summary, and weights.
+//!
+//! Every file is written to a temporary name in the same folder, synced, then renamed over
+//! the final name, so a run killed at any moment leaves each file either absent, as it was,
+//! or complete — never truncated.
+
+use crate::config::{Experiment, to_ron_string};
+use crate::model::Net;
+use crate::train::{EpochMetrics, History, Outcome, StepMetrics};
+use burn::module::Module;
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why run files could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {message}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl WriteError {
+    fn io(path: &Path, e: std::io::Error) -> Self {
+        WriteError {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Create `dir` if needed and prove it is writable, before any training time is spent.
+pub fn prepare_out_dir(dir: &Path) -> Result<(), WriteError> {
+    std::fs::create_dir_all(dir.join("weights")).map_err(|e| WriteError::io(dir, e))?;
+    let probe = dir.join(".distillery-write-test");
+    write_atomic(&probe, b"ok")?;
+    std::fs::remove_file(&probe).map_err(|e| WriteError::io(&probe, e))
+}
+
+/// Write `bytes` to `path` atomically (temporary file, fsync, rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        WriteError::io(path, e)
+    })
+}
+
+/// Everything a finished (or stopped, or failed part-way) run leaves behind. Returns the
+/// files written.
+pub fn write_run(dir: &Path, experiment: &Experiment, outcome: &Outcome) -> Result<Vec<PathBuf>, WriteError> {
+    prepare_out_dir(dir)?;
+    let mut written = Vec::new();
+    let mut put = |name: &str, bytes: Vec<u8>| -> Result<(), WriteError> {
+        let path = dir.join(name);
+        write_atomic(&path, &bytes)?;
+        written.push(path);
+        Ok(())
+    };
+    put("config.ron", to_ron_string(experiment).into_bytes())?;
+    put("metrics.csv", steps_csv(&outcome.history.steps).into_bytes())?;
+    put("epochs.csv", epochs_csv(&outcome.history.epochs).into_bytes())?;
+    let summary = serde_json::to_string_pretty(&outcome.summary).expect("the summary serialises");
+    put("summary.json", summary.into_bytes())?;
+    for (m, net) in outcome.teacher.iter().enumerate() {
+        for (name, bytes) in weight_files(&format!("teacher-{m}"), net, dir)? {
+            put(&name, bytes)?;
+        }
+    }
+    for (role, net) in [("baseline", &outcome.baseline), ("student", &outcome.student)] {
+        if let Some(net) = net {
+            for (name, bytes) in weight_files(role, net, dir)? {
+                put(&name, bytes)?;
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// A model in burn's own format (`.bpk`) and as SafeTensors.
+fn weight_files(stem: &str, net: &Net, dir: &Path) -> Result<Vec<(String, Vec<u8>)>, WriteError> {
+    let fail = |e: String| WriteError {
+        path: dir.join("weights").join(stem),
+        message: e,
+    };
+    let bpk = net
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| fail(e.to_string()))?;
+    let mut store = SafetensorsStore::from_bytes(None);
+    net.save_into(&mut store).map_err(|e| fail(e.to_string()))?;
+    let safetensors = store.get_bytes().map_err(|e| fail(e.to_string()))?;
+    Ok(vec![
+        (format!("weights/{stem}.bpk"), bpk.to_vec()),
+        (format!("weights/{stem}.safetensors"), safetensors.to_vec()),
+    ])
+}
+
+pub const STEPS_HEADER: &str = "phase,step,epoch,soft_loss,hard_loss,total_loss,temperature,alpha";
+pub const EPOCHS_HEADER: &str =
+    "phase,epoch,step,test_accuracy,test_loss,train_loss,agreement_with_teacher,kl_to_teacher,seconds";
+
+/// Step-level losses; an empty cell where a phase has no soft loss.
+pub fn steps_csv(steps: &[StepMetrics]) -> String {
+    let mut out = String::from(STEPS_HEADER);
+    out.push('\n');
+    for s in steps {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            s.phase.name(),
+            s.step,
+            s.epoch,
+            cell(s.soft),
+            cell(s.hard),
+            cell(s.total),
+            s.temperature,
+            s.alpha
+        ));
+    }
+    out
+}
+
+pub fn epochs_csv(epochs: &[EpochMetrics]) -> String {
+    let mut out = String::from(EPOCHS_HEADER);
+    out.push('\n');
+    for e in epochs {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{:.3}\n",
+            e.phase.name(),
+            e.epoch,
+            e.step,
+            e.test_accuracy,
+            e.test_loss,
+            cell(e.train_loss),
+            e.agreement,
+            e.kl_to_teacher,
+            e.seconds
+        ));
+    }
+    out
+}
+
+fn cell(v: f32) -> String {
+    if v.is_nan() { String::new() } else { v.to_string() }
+}
+
+/// A run read back from disk, for the window's run table.
+#[derive(Debug, Clone)]
+pub struct SavedRun {
+    pub dir: PathBuf,
+    pub experiment: Experiment,
+    pub summary: crate::train::Summary,
+    pub history: History,
+}
+
+/// Read `config.ron`, `summary.json`, `metrics.csv` and `epochs.csv` from a run folder.
+pub fn read_run(dir: &Path) -> Result<SavedRun, String> {
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    };
+    let experiment = crate::config::from_ron_str(&read("config.ron")?, "config.ron").map_err(|e| e.to_string())?;
+    let summary = serde_json::from_str(&read("summary.json")?)
+        .map_err(|e| format!("{}: {e}", dir.join("summary.json").display()))?;
+    let history = History {
+        steps: parse_steps(&read("metrics.csv")?)?,
+        epochs: parse_epochs(&read("epochs.csv")?)?,
+        weight_changes: Vec::new(),
+    };
+    Ok(SavedRun {
+        dir: dir.to_path_buf(),
+        experiment,
+        summary,
+        history,
+    })
+}
+
+fn phase_from(name: &str) -> Option<crate::train::Phase> {
+    use crate::train::Phase;
+    match name {
+        "teacher" => Some(Phase::Teacher { member: 0, of: 1 }),
+        "baseline" => Some(Phase::Baseline),
+        "student" => Some(Phase::Student),
+        other => {
+            let rest = other.strip_prefix("teacher ")?;
+            let (m, of) = rest.split_once('/')?;
+            Some(Phase::Teacher {
+                member: m.parse::<usize>().ok()?.checked_sub(1)?,
+                of: of.parse().ok()?,
+            })
+        }
+    }
+}
+
+fn num(cell: &str) -> f32 {
+    cell.parse().unwrap_or(f32::NAN)
+}
+
+fn csv_rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+    text.lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, l)| (i + 1, l.split(',').collect()))
+}
+
+fn parse_steps(text: &str) -> Result<Vec<StepMetrics>, String> {
+    csv_rows(text)
+        .map(|(line, c)| {
+            let phase = phase_from(c[0]).filter(|_| c.len() == 8);
+            let phase = phase.ok_or(format!("metrics.csv line {line} is not a step row"))?;
+            Ok(StepMetrics {
+                phase,
+                step: c[1].parse().unwrap_or(0),
+                epoch: c[2].parse().unwrap_or(0),
+                soft: num(c[3]),
+                hard: num(c[4]),
+                total: num(c[5]),
+                temperature: num(c[6]),
+                alpha: num(c[7]),
+            })
+        })
+        .collect()
+}
+
+fn parse_epochs(text: &str) -> Result<Vec<EpochMetrics>, String> {
+    csv_rows(text)
+        .map(|(line, c)| {
+            let phase = phase_from(c[0]).filter(|_| c.len() == 9);
+            let phase = phase.ok_or(format!("epochs.csv line {line} is not an epoch row"))?;
+            Ok(EpochMetrics {
+                phase,
+                epoch: c[1].parse().unwrap_or(0),
+                step: c[2].parse().unwrap_or(0),
+                test_accuracy: num(c[3]),
+                test_loss: num(c[4]),
+                train_loss: num(c[5]),
+                agreement: num(c[6]),
+                kl_to_teacher: num(c[7]),
+                seconds: num(c[8]),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::Phase;
+
+    #[test]
+    fn atomic_write_replaces_whole_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        write_atomic(&p, b"first").unwrap();
+        write_atomic(&p, b"second").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "second");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "temporary files left behind");
+    }
+
+    #[test]
+    fn unwritable_folder_is_reported_before_training() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, b"x").unwrap();
+        let err = prepare_out_dir(&file.join("run")).unwrap_err();
+        assert!(err.to_string().contains("not-a-folder"), "{err}");
+    }
+
+    #[test]
+    fn step_csv_round_trips() {
+        let steps = vec![
+            StepMetrics {
+                phase: Phase::Teacher { member: 1, of: 3 },
+                step: 1,
+                epoch: 1,
+                soft: f32::NAN,
+                hard: 2.5,
+                total: 2.5,
+                temperature: 4.0,
+                alpha: 0.9,
+            },
+            StepMetrics {
+                phase: Phase::Student,
+                step: 7,
+                epoch: 2,
+                soft: 0.5,
+                hard: 1.0,
+                total: 0.55,
+                temperature: 4.0,
+                alpha: 0.9,
+            },
+        ];
+        let back = parse_steps(&steps_csv(&steps)).unwrap();
+        assert_eq!(back[0].phase, steps[0].phase);
+        assert!(back[0].soft.is_nan());
+        assert_eq!(back[1], steps[1]);
+    }
+}

@@ -1,0 +1,107 @@
+//! Choosing where tensors live: a hardware GPU through wgpu, else burn's `flex` CPU backend.
+//!
+//! A software Vulkan adapter (lavapipe, SwiftShader) counts as no GPU: it is far slower than
+//! `flex` on the same cores. wgpu can be initialised once per process, so the result of the
+//! first attempt is kept and reused.
+
+use crate::config::DeviceChoice;
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+/// The device a run uses, for summaries and the window's status line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// "gpu" or "cpu".
+    pub kind: String,
+    /// The adapter's name, or the CPU backend and its thread count.
+    pub name: String,
+    /// Why the CPU is used when a GPU was possible, if that is the case.
+    pub note: Option<String>,
+}
+
+impl DeviceInfo {
+    pub fn is_gpu(&self) -> bool {
+        self.kind == "gpu"
+    }
+
+    /// One line for the status bar: `GPU: NVIDIA H200` or `CPU: flex, 2 threads (no GPU: ...)`.
+    pub fn describe(&self) -> String {
+        let base = format!("{}: {}", self.kind.to_uppercase(), self.name);
+        match &self.note {
+            Some(note) => format!("{base} ({note})"),
+            None => base,
+        }
+    }
+}
+
+/// The outcome of trying wgpu once: the device and adapter name, or why not.
+type GpuProbe = Result<(Device, String), String>;
+
+static GPU: OnceLock<GpuProbe> = OnceLock::new();
+
+fn probe_gpu() -> &'static GpuProbe {
+    GPU.get_or_init(|| {
+        let (device, setup) = Device::wgpu_options()
+            .init_with_setup()
+            .map_err(|e| format!("wgpu could not start: {e}"))?;
+        let info = setup.adapter.get_info();
+        if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu {
+            return Err(format!(
+                "the only adapter, {}, is a software renderer",
+                info.name
+            ));
+        }
+        Ok((device, format!("{} ({:?})", info.name, info.backend)))
+    })
+}
+
+/// Threads the CPU backend uses.
+pub fn cpu_threads() -> usize {
+    rayon::current_num_threads()
+}
+
+fn cpu(note: Option<String>) -> (Device, DeviceInfo) {
+    (
+        Device::flex(),
+        DeviceInfo {
+            kind: "cpu".into(),
+            name: format!("flex, {} threads", cpu_threads()),
+            note,
+        },
+    )
+}
+
+/// Pick the device for `choice`. Only an explicit `Gpu` without a hardware adapter is an error.
+pub fn select(choice: DeviceChoice) -> Result<(Device, DeviceInfo), String> {
+    match choice {
+        DeviceChoice::Cpu => Ok(cpu(None)),
+        DeviceChoice::Gpu => match probe_gpu() {
+            Ok((device, name)) => Ok((device.clone(), gpu_info(name))),
+            Err(why) => Err(format!(
+                "device Gpu was asked for, but no hardware GPU is usable: {why}. \
+                 Use device: Auto or Cpu to train on the CPU"
+            )),
+        },
+        DeviceChoice::Auto => match probe_gpu() {
+            Ok((device, name)) => Ok((device.clone(), gpu_info(name))),
+            Err(why) => Ok(cpu(Some(format!("no GPU: {why}")))),
+        },
+    }
+}
+
+fn gpu_info(name: &str) -> DeviceInfo {
+    DeviceInfo {
+        kind: "gpu".into(),
+        name: name.to_string(),
+        note: None,
+    }
+}
+
+/// Cap the CPU backend's worker threads (the window leaves one core to drawing). Only the
+/// first call in a process has an effect, and only before any tensor work has started.
+pub fn limit_cpu_threads(threads: usize) {
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build_global();
+}

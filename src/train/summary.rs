@@ -1,0 +1,80 @@
+//! The run summary written to `summary.json`: each model's size, accuracy and timing.
+
+use super::{DataInfo, DeviceInfo};
+use serde::{Deserialize, Serialize};
+
+/// How a phase ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseStatus {
+    Completed,
+    /// Stopped by the user; the model as it was is kept.
+    Stopped,
+    /// A loss became NaN or infinite; the phase ended there.
+    Diverged,
+    /// Weights loaded from disk instead of trained.
+    Loaded,
+    /// Not run (baseline off, or an earlier phase ended the run).
+    Skipped,
+}
+
+/// One model's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelReport {
+    pub architecture: String,
+    pub parameters: usize,
+    /// Multiply–accumulates per example, one forward pass.
+    pub macs: usize,
+    pub status: PhaseStatus,
+    pub epochs_completed: usize,
+    pub epochs_planned: usize,
+    pub test_accuracy: Option<f32>,
+    pub test_loss: Option<f32>,
+    /// Top-1 agreement with the teacher on the test set.
+    pub agreement_with_teacher: Option<f32>,
+    /// Mean KL(p_teacher ‖ p_model) at T = 1 on the test set.
+    pub kl_to_teacher: Option<f32>,
+    /// Whole phase, evaluation included.
+    pub wall_seconds: f64,
+    /// Training steps only.
+    pub train_seconds: f64,
+    /// Training examples per second over the phase's training steps.
+    pub samples_per_second: Option<f64>,
+    pub per_class_accuracy: Vec<f32>,
+    /// `confusion[true][predicted]` counts on the test set.
+    pub confusion: Vec<Vec<u32>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistillSettings {
+    pub temperature: f64,
+    pub alpha: f64,
+    pub loss: String,
+    pub scale_by_t_squared: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub name: String,
+    pub device: DeviceInfo,
+    pub data: DataInfo,
+    pub distill: DistillSettings,
+    pub teacher: ModelReport,
+    pub teacher_members: usize,
+    pub baseline: Option<ModelReport>,
+    pub student: Option<ModelReport>,
+    /// Teacher parameters over student parameters.
+    pub compression_ratio: f64,
+    pub wall_seconds: f64,
+    /// True when the user stopped the run before it finished.
+    pub stopped: bool,
+    /// What ended the run early, if anything did.
+    pub error: Option<String>,
+}
+
+impl Summary {
+    /// `student accuracy − baseline accuracy`, when both exist.
+    pub fn distillation_gain(&self) -> Option<f32> {
+        Some(self.student.as_ref()?.test_accuracy? - self.baseline.as_ref()?.test_accuracy?)
+    }
+}

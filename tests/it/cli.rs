@@ -1,0 +1,150 @@
+//! The `distillery` binary as a user runs it.
+
+use crate::support::{bin, mnist_dir, root};
+use std::process::Command;
+
+fn distillery(args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn run_writes_every_output_file() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("run");
+    let o = distillery(&[
+        "run",
+        "presets/digits-mlp.ron",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+        "--set",
+        "teacher.epochs=3",
+        "--set",
+        "train.epochs=2",
+        "--set",
+        "device=Cpu",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for f in [
+        "config.ron",
+        "metrics.csv",
+        "epochs.csv",
+        "summary.json",
+        "weights/teacher-0.bpk",
+        "weights/teacher-0.safetensors",
+        "weights/baseline.bpk",
+        "weights/student.bpk",
+        "weights/student.safetensors",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    for key in ["teacher", "baseline", "student"] {
+        let acc = summary[key]["test_accuracy"].as_f64().unwrap();
+        assert!(acc > 0.5, "{key} accuracy {acc}");
+        assert!(summary[key]["parameters"].as_u64().unwrap() > 0);
+    }
+    assert!(summary["student"]["samples_per_second"].as_f64().unwrap() > 0.0);
+    assert!(summary["wall_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(summary["device"]["kind"], "cpu");
+    // The resolved config records the overrides.
+    let config = std::fs::read_to_string(dir.join("config.ron")).unwrap();
+    assert!(config.contains("epochs: 2"), "{config}");
+    // metrics.csv has one row per step: 3 teacher epochs + 2 + 2 of 23 steps each.
+    let rows = std::fs::read_to_string(dir.join("metrics.csv")).unwrap().lines().count() - 1;
+    assert_eq!(rows, 7 * 23);
+
+    // A saved teacher can be loaded instead of trained.
+    let again = out.path().join("again");
+    let weights = dir.join("weights");
+    let o = distillery(&[
+        "run",
+        "presets/digits-mlp.ron",
+        "--quiet",
+        "--out",
+        again.to_str().unwrap(),
+        "--set",
+        &format!("teacher.weights={}", weights.display()),
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "device=Cpu",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(again.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s2["teacher"]["status"], "loaded");
+    assert_eq!(s2["teacher"]["test_accuracy"], summary["teacher"]["test_accuracy"]);
+}
+
+#[test]
+fn check_accepts_every_preset() {
+    for entry in std::fs::read_dir(root().join("presets")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut args = vec!["check", path.to_str().unwrap()];
+        let mnist = mnist_dir();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name.starts_with("mnist") {
+            args.extend(["--data-dir", mnist.to_str().unwrap()]);
+        }
+        let o = distillery(&args);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o));
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(&bad, "(distill: (temperature: -1.0, alpha: 2.0))").unwrap();
+    let o = distillery(&["run", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let t = text(&o);
+    assert!(t.contains("distill.temperature") && t.contains("distill.alpha"), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+
+    let o = distillery(&["check", "presets/digits-mlp.ron", "--set", "train.epochz=3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("did you mean `epochs`"), "{}", text(&o));
+
+    let o = distillery(&["check", "presets/mnist-hinton.ron", "--data-dir", "/nonexistent"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("/nonexistent"), "{}", text(&o));
+}
+
+#[test]
+fn mnist_hinton_one_epoch_on_real_mnist() {
+    let out = tempfile::tempdir().unwrap();
+    let mnist = mnist_dir();
+    let o = distillery(&[
+        "run",
+        "presets/mnist-hinton.ron",
+        "--quiet",
+        "--data-dir",
+        mnist.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "teacher.epochs=1",
+        "--set",
+        "device=Cpu",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+    let teacher = s["teacher"]["test_accuracy"].as_f64().unwrap();
+    let student = s["student"]["test_accuracy"].as_f64().unwrap();
+    assert!(teacher >= 0.95, "teacher {teacher}");
+    assert!(student >= 0.95, "student {student}");
+}

@@ -1,0 +1,176 @@
+//! The engine end to end on the CPU (`flex`), with accuracy thresholds on real data.
+
+use distillery::config::{DeviceChoice, Experiment, MlpSpec, ArchSpec, SoftLoss, DataSource, SyntheticSpec, SyntheticKind};
+use distillery::train::{self, Control, Event, Phase, PhaseStatus};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The default digits experiment, shortened for tests.
+fn quick_digits() -> Experiment {
+    let mut exp = Experiment::default();
+    exp.device = DeviceChoice::Cpu;
+    exp.teacher.epochs = 8;
+    exp.train.epochs = 8;
+    exp
+}
+
+fn run(exp: &Experiment) -> (train::Outcome, Vec<Event>) {
+    let events = Mutex::new(Vec::new());
+    let outcome = train::run_blocking(exp, &Control::new(), &|e| events.lock().unwrap().push(e)).unwrap();
+    (outcome, events.into_inner().unwrap())
+}
+
+#[test]
+fn digits_teacher_baseline_and_student_train_to_real_accuracy() {
+    let exp = quick_digits();
+    let (outcome, events) = run(&exp);
+    let s = &outcome.summary;
+    assert_eq!(s.error, None);
+    let teacher = s.teacher.test_accuracy.unwrap();
+    let baseline = s.baseline.as_ref().unwrap().test_accuracy.unwrap();
+    let student = s.student.as_ref().unwrap().test_accuracy.unwrap();
+    assert!(teacher >= 0.95, "teacher {teacher}");
+    assert!(baseline >= 0.80, "baseline {baseline}");
+    assert!(student >= 0.85, "student {student}");
+    assert_eq!(s.teacher.parameters, 64 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10);
+    assert_eq!(s.student.as_ref().unwrap().parameters, 64 * 16 + 16 + 16 * 10 + 10);
+    assert!(s.student.as_ref().unwrap().samples_per_second.unwrap() > 1000.0);
+    assert_eq!(s.device.kind, "cpu");
+
+    // Phases in order, each announced before its steps.
+    let phases: Vec<Phase> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PhaseStarted { phase, .. } => Some(*phase),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(phases, vec![Phase::Teacher { member: 0, of: 1 }, Phase::Baseline, Phase::Student]);
+
+    // Every step is recorded once, read back in windows of log_every.
+    let student_steps: Vec<_> = outcome.history.steps.iter().filter(|s| s.phase == Phase::Student).collect();
+    assert_eq!(student_steps.len(), 8 * 1438usize.div_ceil(64));
+    assert!(student_steps.iter().all(|s| s.soft.is_finite() && s.hard.is_finite()));
+    let windows = events.iter().filter(|e| matches!(e, Event::Steps(v) if v[0].phase == Phase::Student)).count();
+    assert!(windows <= 8 * 3 + 8, "{windows} read-backs for 184 steps");
+    // The total is α·soft + (1−α)·hard, step by step.
+    for s in &student_steps {
+        assert!((s.total - (0.9 * s.soft + 0.1 * s.hard)).abs() < 1e-4 * s.total.max(1.0));
+    }
+    // Training reduces the distillation loss.
+    let first: f32 = student_steps[..10].iter().map(|s| s.total).sum();
+    let last: f32 = student_steps[student_steps.len() - 10..].iter().map(|s| s.total).sum();
+    assert!(last < first * 0.5, "{first} -> {last}");
+    // Per-epoch agreement with the teacher is measured for the student.
+    let last_epoch = outcome.history.epochs.iter().rev().find(|e| e.phase == Phase::Student).unwrap();
+    assert!(last_epoch.agreement > 0.85);
+    assert_eq!(s.student.as_ref().unwrap().confusion.len(), 10);
+}
+
+#[test]
+fn baseline_and_student_start_from_the_same_weights_and_batches() {
+    // With α = 0 the distillation loss is the hard loss alone: the student must then
+    // reproduce the baseline exactly, step for step.
+    let mut exp = quick_digits();
+    exp.teacher.epochs = 1;
+    exp.train.epochs = 1;
+    exp.distill.alpha = 0.0;
+    let (outcome, _) = run(&exp);
+    let steps = |p: Phase| -> Vec<f32> {
+        outcome.history.steps.iter().filter(|s| s.phase == p).map(|s| s.hard).collect()
+    };
+    let (b, s) = (steps(Phase::Baseline), steps(Phase::Student));
+    assert_eq!(b.len(), s.len());
+    for (x, y) in b.iter().zip(&s) {
+        assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+    }
+}
+
+#[test]
+fn stop_keeps_what_was_measured() {
+    let mut exp = quick_digits();
+    exp.teacher.epochs = 200;
+    let control = Control::new();
+    let stopper = control.clone();
+    let events = Mutex::new(Vec::new());
+    let outcome = std::thread::scope(|scope| {
+        let run = scope.spawn(|| train::run_blocking(&exp, &control, &|e| events.lock().unwrap().push(e)));
+        // Stop once the teacher has finished an epoch.
+        while !events.lock().unwrap().iter().any(|e| matches!(e, Event::Epoch(_))) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        stopper.stop();
+        run.join().unwrap().unwrap()
+    });
+    let s = &outcome.summary;
+    assert!(s.stopped);
+    assert_eq!(s.teacher.status, PhaseStatus::Stopped);
+    assert!(s.teacher.test_accuracy.unwrap() > 0.5, "the stopped teacher is still evaluated");
+    assert!(s.teacher.epochs_completed < 200);
+    assert_eq!(outcome.teacher.len(), 1, "the stopped teacher's weights are kept");
+    assert!(s.student.is_none());
+}
+
+#[test]
+fn pause_stops_steps_until_resumed() {
+    let mut exp = quick_digits();
+    exp.teacher.epochs = 50;
+    let control = Control::new();
+    let steps = Mutex::new(0usize);
+    std::thread::scope(|scope| {
+        let ctl = control.clone();
+        let run = scope.spawn(|| {
+            train::run_blocking(&exp, &control, &|e| {
+                if let Event::Steps(v) = e {
+                    *steps.lock().unwrap() += v.len();
+                }
+            })
+        });
+        while *steps.lock().unwrap() < 30 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        ctl.pause();
+        std::thread::sleep(Duration::from_millis(100));
+        let paused_at = *steps.lock().unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        // At most one read-back window can land after the pause took effect.
+        assert!(*steps.lock().unwrap() - paused_at <= exp.train.log_every, "steps advanced while paused");
+        ctl.resume();
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(*steps.lock().unwrap() > paused_at, "steps did not resume");
+        ctl.stop();
+        run.join().unwrap().unwrap();
+    });
+}
+
+#[test]
+fn divergence_stops_the_phase_and_names_the_step() {
+    let mut exp = quick_digits();
+    exp.teacher.epochs = 3;
+    exp.train.optimizer = distillery::config::OptimizerSpec::Sgd { lr: 10.0, momentum: 0.99 };
+    let (outcome, _) = run(&exp);
+    let s = &outcome.summary;
+    let err = s.error.as_deref().expect("the run diverges");
+    assert!(err.contains("teacher diverged") && err.contains("step") && err.contains("try 1"), "{err}");
+    assert_eq!(s.teacher.status, PhaseStatus::Diverged);
+    assert!(outcome.teacher.is_empty(), "diverged weights are not kept");
+}
+
+#[test]
+fn spirals_regions_and_logit_matching() {
+    let mut exp = quick_digits();
+    exp.data.source = DataSource::Synthetic(SyntheticSpec { kind: SyntheticKind::Moons, classes: 2, samples: 400, noise: 0.1 });
+    exp.teacher.members = vec![ArchSpec::Mlp(MlpSpec { hidden: vec![32, 32], ..MlpSpec::default() })];
+    exp.teacher.epochs = 30;
+    exp.train.epochs = 30;
+    exp.train.optimizer = distillery::config::OptimizerSpec::Adam { lr: 0.01 };
+    exp.student = ArchSpec::Mlp(MlpSpec { hidden: vec![8], ..MlpSpec::default() });
+    exp.distill.loss = SoftLoss::LogitMse;
+    let (outcome, events) = run(&exp);
+    assert!(outcome.summary.teacher.test_accuracy.unwrap() > 0.95);
+    assert!(outcome.summary.student.as_ref().unwrap().test_accuracy.unwrap() > 0.9);
+    let regions = events.iter().filter_map(|e| match e { Event::Regions(r) => Some(r.clone()), _ => None }).last().unwrap();
+    assert_eq!(regions.probs.len(), regions.resolution * regions.resolution * 2);
+    let sums_to_one = regions.probs.chunks(2).all(|p| (p[0] + p[1] - 1.0).abs() < 1e-4);
+    assert!(sums_to_one);
+}

@@ -1,0 +1,27 @@
+//! Shared helpers for the integration tests.
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The real MNIST folder: `$DISTILLERY_MNIST_DIR`, else `../shared/datasets/mnist` beside the
+/// checkout. Tests that need it fail loudly when it is missing rather than passing silently.
+pub fn mnist_dir() -> PathBuf {
+    let dir = std::env::var_os("DISTILLERY_MNIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/datasets/mnist"));
+    assert!(
+        dir.join("train-images-idx3-ubyte.gz").is_file(),
+        "real MNIST not found at {} (set DISTILLERY_MNIST_DIR)",
+        dir.display()
+    );
+    dir
+}
+
+/// The `distillery` binary built for these tests.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_distillery"))
+}
