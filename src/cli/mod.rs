@@ -64,6 +64,9 @@ pub enum Command {
         /// Seconds to wait before the screenshot.
         #[arg(long)]
         after: Option<f64>,
+        /// Tab to show: curves, probabilities, temperature, regions or runs.
+        #[arg(long, value_parser = parse_tab)]
+        tab: Option<crate::app::Tab>,
     },
 }
 
@@ -78,6 +81,11 @@ pub struct Inputs {
     pub sets: Vec<String>,
 }
 
+fn parse_tab(name: &str) -> Result<crate::app::Tab, String> {
+    crate::app::Tab::from_name(name)
+        .ok_or_else(|| "expected curves, probabilities, temperature, regions or runs".to_string())
+}
+
 /// Parse the arguments and run; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -88,10 +96,12 @@ pub fn main() -> i32 {
             start,
             screenshot,
             after,
+            tab,
         }) => crate::app::run_window(crate::app::Launch {
             preset,
             start,
             screenshot: screenshot.map(|p| (p, after.unwrap_or(5.0))),
+            tab,
         }),
         Some(Command::Check { preset, inputs }) => check(&preset, &inputs),
         Some(Command::Run {
@@ -155,7 +165,13 @@ fn default_out_dir(exp: &Experiment) -> PathBuf {
     let safe: String = exp
         .name
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     PathBuf::from("runs").join(format!("{safe}-{stamp}"))
 }
@@ -187,13 +203,24 @@ fn run(preset: &Path, inputs: &Inputs, out: Option<PathBuf>, quiet: bool) -> i32
     println!("{}", report::summary_table(&outcome.summary));
     match written {
         Ok(_) => println!("results: {}", out.display()),
-        Err(e) => return fail(format!("{e} (the numbers above are all that is left)"), exit::RUN_FAILED),
+        Err(e) => {
+            return fail(
+                format!("{e} (the numbers above are all that is left)"),
+                exit::RUN_FAILED,
+            );
+        }
     }
     if let Some(err) = &outcome.summary.error {
-        return fail(format!("{err}; results up to that point are in {}", out.display()), exit::RUN_FAILED);
+        return fail(
+            format!("{err}; results up to that point are in {}", out.display()),
+            exit::RUN_FAILED,
+        );
     }
     if outcome.summary.stopped {
-        eprintln!("stopped before the end; results so far are in {}", out.display());
+        eprintln!(
+            "stopped before the end; results so far are in {}",
+            out.display()
+        );
         return exit::INTERRUPTED;
     }
     exit::OK

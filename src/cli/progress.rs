@@ -81,11 +81,17 @@ impl Progress {
                 let losses = if last.soft.is_nan() {
                     format!("loss {:.4}", last.total)
                 } else {
-                    format!("soft {:.4} hard {:.4} total {:.4}", last.soft, last.hard, last.total)
+                    format!(
+                        "soft {:.4} hard {:.4} total {:.4}",
+                        last.soft, last.hard, last.total
+                    )
                 };
                 if let Some(bar) = &state.bar {
                     bar.set_position(last.step as u64);
-                    bar.set_message(format!("epoch {}/{}  {losses}{acc}", last.epoch, state.epochs));
+                    bar.set_message(format!(
+                        "epoch {}/{}  {losses}{acc}",
+                        last.epoch, state.epochs
+                    ));
                 }
             }
             Event::Epoch(e) => state.last_accuracy = Some(e.test_accuracy),

@@ -10,7 +10,7 @@ pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -64,14 +64,19 @@ pub fn summary_table(s: &Summary) -> String {
         tail.push_str(&format!("; student trains at {sps:.0} samples/s"));
     }
     lines.push(tail);
-    lines.push(format!("device {}; {:.1}s in all", s.device.describe(), s.wall_seconds));
+    lines.push(format!(
+        "device {}; {:.1}s in all",
+        s.device.describe(),
+        s.wall_seconds
+    ));
     lines.join("\n")
 }
 
 /// What `check` prints: the data as loaded and each model's size.
 pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
     let splits = data::load(&exp.data, exp.seed).map_err(|e| e.to_string())?;
-    let transfer = data::select_transfer(&splits.train, &exp.transfer, exp.seed).map_err(|e| e.to_string())?;
+    let transfer =
+        data::select_transfer(&splits.train, &exp.transfer, exp.seed).map_err(|e| e.to_string())?;
     let io = IoShape {
         inputs: splits.train.num_features,
         classes: splits.train.num_classes,
@@ -111,7 +116,11 @@ pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
         exp.distill.temperature,
         exp.distill.alpha,
         exp.distill.loss,
-        if exp.distill.scale_by_t_squared { ", soft term × T²" } else { "" },
+        if exp.distill.scale_by_t_squared {
+            ", soft term × T²"
+        } else {
+            ""
+        },
     ))
 }
 

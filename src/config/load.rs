@@ -45,10 +45,7 @@ pub fn from_ron_str(text: &str, origin: &str) -> Result<Experiment, ConfigError>
     ron_options()
         .from_str::<Experiment>(text)
         .map_err(|err| ConfigError::Parse {
-            location: format!(
-                "{origin}:{}:{}",
-                err.span.start.line, err.span.start.col
-            ),
+            location: format!("{origin}:{}:{}", err.span.start.line, err.span.start.col),
             message: explain(&err.code),
         })
 }
@@ -96,7 +93,12 @@ fn unknown_name(kind: &str, found: &str, expected: &[&str], outer: Option<&str>)
 pub(crate) fn nearest<'a>(found: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(&found.to_lowercase(), &c.to_lowercase()), *c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&found.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
         .filter(|(score, _)| *score > 0.7)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

@@ -11,8 +11,9 @@ use serde_json::{Map, Value};
 
 /// Apply each `key.path=value` in order.
 pub fn apply_overrides(exp: &Experiment, sets: &[String]) -> Result<Experiment, ConfigError> {
-    sets.iter()
-        .try_fold(exp.clone(), |acc, assignment| apply_override(&acc, assignment))
+    sets.iter().try_fold(exp.clone(), |acc, assignment| {
+        apply_override(&acc, assignment)
+    })
 }
 
 /// Apply one `key.path=value`.
@@ -59,7 +60,9 @@ fn step<'a>(node: &'a mut Value, segment: &str, at: &str) -> Result<&'a mut Valu
                 .parse::<usize>()
                 .ok()
                 .and_then(|i| items.get_mut(i))
-                .ok_or_else(|| format!("`{at}` is a list of {len}; `{segment}` is not an index in it"))
+                .ok_or_else(|| {
+                    format!("`{at}` is a list of {len}; `{segment}` is not an index in it")
+                })
         }
         other => Err(format!("`{at}` is {other}, which has no field `{segment}`")),
     }
@@ -192,9 +195,7 @@ impl RonParser {
             return Ok(Value::from(i));
         }
         let f = text.parse::<f64>().map_err(|_| ())?;
-        serde_json::Number::from_f64(f)
-            .map(Value::Number)
-            .ok_or(())
+        serde_json::Number::from_f64(f).map(Value::Number).ok_or(())
     }
 
     fn ident(&mut self) -> String {

@@ -353,11 +353,13 @@ mod tests {
 
     #[test]
     fn absurd_widths_are_refused() {
-        let mut exp = Experiment::default();
-        exp.student = ArchSpec::Mlp(MlpSpec {
-            hidden: vec![0, 10_000_000],
-            ..MlpSpec::default()
-        });
+        let exp = Experiment {
+            student: ArchSpec::Mlp(MlpSpec {
+                hidden: vec![0, 10_000_000],
+                ..MlpSpec::default()
+            }),
+            ..Experiment::default()
+        };
         assert_eq!(fields(&exp), vec!["student.hidden", "student.hidden"]);
     }
 }

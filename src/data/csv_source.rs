@@ -67,9 +67,9 @@ pub fn parse_csv(
                 raw_labels.push(cell.to_string());
                 continue;
             }
-            let v: f32 = cell.parse().map_err(|_| {
-                err(line, j + 1, format!("`{cell}` is not a number"))
-            })?;
+            let v: f32 = cell
+                .parse()
+                .map_err(|_| err(line, j + 1, format!("`{cell}` is not a number")))?;
             if !v.is_finite() {
                 return Err(err(line, j + 1, format!("`{cell}` is not a finite number")));
             }
@@ -148,7 +148,11 @@ fn index_labels(raw: &[String]) -> (Vec<u32>, Vec<String>) {
     let distinct: BTreeSet<&str> = raw.iter().map(String::as_str).collect();
     let mut names: Vec<&str> = distinct.into_iter().collect();
     if names.iter().all(|n| n.parse::<f64>().is_ok()) {
-        names.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()));
+        names.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap()
+                .total_cmp(&b.parse::<f64>().unwrap())
+        });
     }
     let index = |s: &str| names.iter().position(|n| *n == s).unwrap() as u32;
     let labels = raw.iter().map(|s| index(s)).collect();
@@ -165,8 +169,12 @@ mod tests {
 
     #[test]
     fn header_and_named_label_column() {
-        let d = parse("a,species,b\n1,cat,2\n3,dog,4\n5,cat,6\n", Some(LabelColumn::Name("species".into())), true)
-            .unwrap();
+        let d = parse(
+            "a,species,b\n1,cat,2\n3,dog,4\n5,cat,6\n",
+            Some(LabelColumn::Name("species".into())),
+            true,
+        )
+        .unwrap();
         assert_eq!(d.features, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         assert_eq!(d.labels, vec![0, 1, 0]);
         assert_eq!(d.class_names, vec!["cat", "dog"]);

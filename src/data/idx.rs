@@ -24,7 +24,10 @@ fn idx_error(path: &Path, message: impl Into<String>) -> DataError {
 /// Decode IDX bytes. `path` only names the file in errors.
 pub fn read_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
     if bytes.len() < 4 {
-        return Err(idx_error(path, format!("only {} bytes, too short for a header", bytes.len())));
+        return Err(idx_error(
+            path,
+            format!("only {} bytes, too short for a header", bytes.len()),
+        ));
     }
     if bytes[0] != 0 || bytes[1] != 0 {
         return Err(idx_error(
@@ -38,12 +41,18 @@ pub fn read_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
     if bytes[2] != 0x08 {
         return Err(idx_error(
             path,
-            format!("element type 0x{:02x} is not unsigned bytes (0x08)", bytes[2]),
+            format!(
+                "element type 0x{:02x} is not unsigned bytes (0x08)",
+                bytes[2]
+            ),
         ));
     }
     let ndim = bytes[3] as usize;
     if ndim == 0 || ndim > 4 {
-        return Err(idx_error(path, format!("{ndim} dimensions; expected 1 to 4")));
+        return Err(idx_error(
+            path,
+            format!("{ndim} dimensions; expected 1 to 4"),
+        ));
     }
     let header = 4 + 4 * ndim;
     if bytes.len() < header {
@@ -59,10 +68,16 @@ pub fn read_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
         .ok_or_else(|| idx_error(path, format!("dimensions {dims:?} overflow")))?;
     let actual = bytes.len() - header;
     if actual != expected {
-        let what = if actual < expected { "truncated" } else { "longer than its header says" };
+        let what = if actual < expected {
+            "truncated"
+        } else {
+            "longer than its header says"
+        };
         return Err(idx_error(
             path,
-            format!("{what}: dimensions {dims:?} need {expected} data bytes, the file has {actual}"),
+            format!(
+                "{what}: dimensions {dims:?} need {expected} data bytes, the file has {actual}"
+            ),
         ));
     }
     Ok(IdxArray {
@@ -79,12 +94,29 @@ fn read_idx_file(path: &Path) -> Result<IdxArray, DataError> {
 pub fn read_idx_images(path: &Path) -> Result<(Vec<f32>, usize, ImageShape), DataError> {
     let arr = read_idx_file(path)?;
     let (n, shape) = match arr.dims[..] {
-        [n, h, w] => (n, ImageShape { channels: 1, height: h, width: w }),
-        [n, c, h, w] => (n, ImageShape { channels: c, height: h, width: w }),
+        [n, h, w] => (
+            n,
+            ImageShape {
+                channels: 1,
+                height: h,
+                width: w,
+            },
+        ),
+        [n, c, h, w] => (
+            n,
+            ImageShape {
+                channels: c,
+                height: h,
+                width: w,
+            },
+        ),
         _ => {
             return Err(idx_error(
                 path,
-                format!("an image file has 3 dimensions (count, rows, columns), this one {:?}", arr.dims),
+                format!(
+                    "an image file has 3 dimensions (count, rows, columns), this one {:?}",
+                    arr.dims
+                ),
             ));
         }
     };
@@ -146,7 +178,12 @@ fn read_pair(images: &Path, labels: &Path, class_names: &[String]) -> Result<Dat
 /// The file `stem` in `dir`, gzipped or raw, under its canonical or dotted name.
 fn find(dir: &Path, stem: &str) -> Result<PathBuf, DataError> {
     let dotted = stem.replacen("-idx", ".idx", 1);
-    let candidates = [format!("{stem}.gz"), stem.to_string(), format!("{dotted}.gz"), dotted];
+    let candidates = [
+        format!("{stem}.gz"),
+        stem.to_string(),
+        format!("{dotted}.gz"),
+        dotted,
+    ];
     candidates
         .iter()
         .map(|name| dir.join(name))
@@ -162,7 +199,10 @@ fn find(dir: &Path, stem: &str) -> Result<PathBuf, DataError> {
 }
 
 /// An MNIST-layout folder: the canonical four files, with the given class names.
-pub fn load_mnist_folder(dir: &Path, class_names: &[String]) -> Result<(Dataset, Dataset), DataError> {
+pub fn load_mnist_folder(
+    dir: &Path,
+    class_names: &[String],
+) -> Result<(Dataset, Dataset), DataError> {
     if !dir.is_dir() {
         return Err(DataError::Other(format!(
             "data folder {} does not exist (point --data-dir at the folder with the IDX files)",
@@ -258,11 +298,26 @@ mod tests {
         bad[0] = 0x1f;
         assert!(read_idx(&bad, p).unwrap_err().to_string().contains("magic"));
         let short = idx_bytes(&[3], &[1, 2]);
-        assert!(read_idx(&short, p).unwrap_err().to_string().contains("truncated"));
+        assert!(
+            read_idx(&short, p)
+                .unwrap_err()
+                .to_string()
+                .contains("truncated")
+        );
         let long = idx_bytes(&[1], &[1, 2]);
-        assert!(read_idx(&long, p).unwrap_err().to_string().contains("longer"));
+        assert!(
+            read_idx(&long, p)
+                .unwrap_err()
+                .to_string()
+                .contains("longer")
+        );
         let mut float = idx_bytes(&[1], &[1]);
         float[2] = 0x0d;
-        assert!(read_idx(&float, p).unwrap_err().to_string().contains("0x0d"));
+        assert!(
+            read_idx(&float, p)
+                .unwrap_err()
+                .to_string()
+                .contains("0x0d")
+        );
     }
 }

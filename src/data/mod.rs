@@ -158,7 +158,8 @@ pub fn load(config: &DataConfig, seed: u64) -> Result<Splits, DataError> {
 }
 
 fn split_off_test(all: Dataset, fraction: f64, seed: u64) -> Result<(Dataset, Dataset), DataError> {
-    let (train_idx, test_idx) = split::stratified_split(&all.labels, all.num_classes, fraction, seed);
+    let (train_idx, test_idx) =
+        split::stratified_split(&all.labels, all.num_classes, fraction, seed);
     if train_idx.is_empty() || test_idx.is_empty() {
         return Err(DataError::Other(format!(
             "{} examples are too few to split into train and test sets",

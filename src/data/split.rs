@@ -11,7 +11,12 @@ pub fn rng(seed: u64, stream: u64) -> StdRng {
 }
 
 /// Indices of each class, shuffled with `seed`.
-fn shuffled_by_class(labels: &[u32], num_classes: usize, seed: u64, stream: u64) -> Vec<Vec<usize>> {
+fn shuffled_by_class(
+    labels: &[u32],
+    num_classes: usize,
+    seed: u64,
+    stream: u64,
+) -> Vec<Vec<usize>> {
     let mut by_class = vec![Vec::new(); num_classes];
     for (i, &l) in labels.iter().enumerate() {
         by_class[l as usize].push(i);
@@ -58,7 +63,12 @@ pub fn stratified_split(
 }
 
 /// A stratified subset keeping `fraction` of every class, sorted.
-pub fn stratified_subset(labels: &[u32], num_classes: usize, fraction: f64, seed: u64) -> Vec<usize> {
+pub fn stratified_subset(
+    labels: &[u32],
+    num_classes: usize,
+    fraction: f64,
+    seed: u64,
+) -> Vec<usize> {
     if fraction >= 1.0 {
         return (0..labels.len()).collect();
     }

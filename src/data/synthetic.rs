@@ -45,8 +45,12 @@ fn point(kind: SyntheticKind, class: usize, k: usize, t: f64, rng: &mut StdRng) 
         SyntheticKind::Moons => {
             // scikit-learn's two moons, continued as an interleaved chain for k > 2.
             let a = PI * t;
-            let sign = if class % 2 == 0 { 1.0 } else { -1.0 };
-            let y = if class % 2 == 0 { a.sin() } else { 0.5 - a.sin() };
+            let sign = if class.is_multiple_of(2) { 1.0 } else { -1.0 };
+            let y = if class.is_multiple_of(2) {
+                a.sin()
+            } else {
+                0.5 - a.sin()
+            };
             (c + sign * a.cos(), y)
         }
         SyntheticKind::Blobs => {
@@ -86,7 +90,12 @@ mod tests {
         assert_ne!(a.features, generate(&spec, 2).features);
         let quiet = generate(&SyntheticSpec { noise: 0.0, ..spec }, 1);
         // Without noise every spiral point lies within the unit disc.
-        assert!(quiet.features.chunks(2).all(|p| p[0].hypot(p[1]) <= 1.0 + 1e-6));
+        assert!(
+            quiet
+                .features
+                .chunks(2)
+                .all(|p| p[0].hypot(p[1]) <= 1.0 + 1e-6)
+        );
     }
 
     #[test]

@@ -15,12 +15,17 @@ pub struct TransferSet {
 }
 
 /// Select the teacher's training examples and the transfer set from `train`.
-pub fn select_transfer(train: &Dataset, cfg: &TransferConfig, seed: u64) -> Result<TransferSet, DataError> {
+pub fn select_transfer(
+    train: &Dataset,
+    cfg: &TransferConfig,
+    seed: u64,
+) -> Result<TransferSet, DataError> {
     let all: Vec<usize> = (0..train.len()).collect();
     let (teacher, pool) = match cfg.source {
         TransferSource::TrainSet => (all.clone(), all),
         TransferSource::HeldOut(share) => {
-            let (kept, held) = split::stratified_split(&train.labels, train.num_classes, share, seed ^ 0x7EAC);
+            let (kept, held) =
+                split::stratified_split(&train.labels, train.num_classes, share, seed ^ 0x7EAC);
             (kept, held)
         }
     };
@@ -33,7 +38,8 @@ pub fn select_transfer(train: &Dataset, cfg: &TransferConfig, seed: u64) -> Resu
         .collect();
     if transfer.is_empty() {
         return Err(DataError::Other(
-            "the transfer set is empty: lower the omitted classes or raise transfer.fraction".into(),
+            "the transfer set is empty: lower the omitted classes or raise transfer.fraction"
+                .into(),
         ));
     }
     Ok(TransferSet {

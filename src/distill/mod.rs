@@ -28,7 +28,11 @@ pub struct SoftTargets {
 /// The soft targets of an ensemble at temperature T. One member is simply `softmax(z/T)`.
 /// `MeanProbabilities` averages the members' softened probabilities (arithmetic mean);
 /// `MeanLogits` averages logits, which is the normalised geometric mean of the probabilities.
-pub fn teacher_soft_targets(members: &[Tensor<2>], combine: Combine, temperature: f64) -> SoftTargets {
+pub fn teacher_soft_targets(
+    members: &[Tensor<2>],
+    combine: Combine,
+    temperature: f64,
+) -> SoftTargets {
     assert!(!members.is_empty(), "a teacher has at least one member");
     if members.len() == 1 || combine == Combine::MeanLogits {
         let z = mean_of(members);
@@ -71,14 +75,22 @@ fn mean_of(tensors: &[Tensor<2>]) -> Tensor<2> {
 }
 
 /// KL(p_teacher(T) ‖ p_student(T)), batch mean: `Σ_k p (log p − log q) / batch`. Shape `[1]`.
-pub fn kl_divergence(targets: &SoftTargets, student_logits: Tensor<2>, temperature: f64) -> Tensor<1> {
+pub fn kl_divergence(
+    targets: &SoftTargets,
+    student_logits: Tensor<2>,
+    temperature: f64,
+) -> Tensor<1> {
     let log_q = log_softened_softmax(student_logits, temperature);
     let [batch, _] = log_q.dims();
     (targets.probs.clone() * (targets.log_probs.clone() - log_q)).sum() / batch as f64
 }
 
 /// Soft cross-entropy `−Σ_k p log q / batch`: KL plus the teacher's entropy (same gradients).
-pub fn soft_cross_entropy(targets: &SoftTargets, student_logits: Tensor<2>, temperature: f64) -> Tensor<1> {
+pub fn soft_cross_entropy(
+    targets: &SoftTargets,
+    student_logits: Tensor<2>,
+    temperature: f64,
+) -> Tensor<1> {
     let log_q = log_softened_softmax(student_logits, temperature);
     let [batch, _] = log_q.dims();
     -(targets.probs.clone() * log_q).sum() / batch as f64
@@ -210,7 +222,12 @@ mod tests {
 
     #[test]
     fn kl_times_t_squared_matches_pytorch() {
-        for (t, want) in [(1.0, 0.587176), (2.0, 0.812741), (4.0, 0.880266), (20.0, 0.868970)] {
+        for (t, want) in [
+            (1.0, 0.587176),
+            (2.0, 0.812741),
+            (4.0, 0.880266),
+            (20.0, 0.868970),
+        ] {
             let got = kl_t2(t);
             // f32 arithmetic: the T² factor magnifies rounding in the KL (~0.002 at T = 20).
             assert!((got - want).abs() < 1e-4 * want, "T={t}: {got} vs {want}");
@@ -231,7 +248,14 @@ mod tests {
             loss: SoftLoss::Kl,
             scale_by_t_squared: true,
         };
-        let parts = distillation_loss(student(), &[teacher()], Combine::MeanProbabilities, labels(), &w, true);
+        let parts = distillation_loss(
+            student(),
+            &[teacher()],
+            Combine::MeanProbabilities,
+            labels(),
+            &w,
+            true,
+        );
         let got = scalar(parts.total);
         assert!((got - 0.920388).abs() < 2e-5, "{got}");
         assert!((scalar(parts.soft) - 0.880266).abs() < 2e-5);
@@ -259,7 +283,11 @@ mod tests {
         let ce = scalar(soft_cross_entropy(&targets, student(), t));
         let kl = scalar(kl_divergence(&targets, student(), t));
         let p = targets.probs.into_data().try_to_vec::<f32>().unwrap();
-        let entropy: f64 = p.iter().map(|&x| -(x as f64) * (x as f64).ln()).sum::<f64>() / 2.0;
+        let entropy: f64 = p
+            .iter()
+            .map(|&x| -(x as f64) * (x as f64).ln())
+            .sum::<f64>()
+            / 2.0;
         assert!((ce - kl - entropy).abs() < 1e-5, "{ce} {kl} {entropy}");
     }
 
@@ -271,10 +299,24 @@ mod tests {
             loss: SoftLoss::Kl,
             scale_by_t_squared: true,
         };
-        let unlabeled = distillation_loss(student(), &[teacher()], Combine::MeanLogits, labels(), &w, false);
+        let unlabeled = distillation_loss(
+            student(),
+            &[teacher()],
+            Combine::MeanLogits,
+            labels(),
+            &w,
+            false,
+        );
         assert!((scalar(unlabeled.total) - 0.880266).abs() < 2e-5);
         let w1 = LossWeights { alpha: 1.0, ..w };
-        let soft_only = distillation_loss(student(), &[teacher()], Combine::MeanLogits, labels(), &w1, true);
+        let soft_only = distillation_loss(
+            student(),
+            &[teacher()],
+            Combine::MeanLogits,
+            labels(),
+            &w1,
+            true,
+        );
         assert!((scalar(soft_only.total) - 0.880266).abs() < 2e-5);
     }
 
@@ -285,8 +327,14 @@ mod tests {
         let t = 1.0;
         let arith = teacher_soft_targets(&[a.clone(), b.clone()], Combine::MeanProbabilities, t);
         let geo = teacher_soft_targets(&[a.clone(), b.clone()], Combine::MeanLogits, t);
-        let pa = softened_softmax(a.clone(), t).into_data().try_to_vec::<f32>().unwrap();
-        let pb = softened_softmax(b.clone(), t).into_data().try_to_vec::<f32>().unwrap();
+        let pa = softened_softmax(a.clone(), t)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let pb = softened_softmax(b.clone(), t)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let want_arith: Vec<f32> = pa.iter().zip(&pb).map(|(x, y)| (x + y) / 2.0).collect();
         let got_arith = arith.probs.into_data().try_to_vec::<f32>().unwrap();
         for (g, w) in got_arith.iter().zip(&want_arith) {
@@ -295,7 +343,9 @@ mod tests {
         // Geometric: normalised sqrt(pa·pb) per row.
         let got_geo = geo.probs.into_data().try_to_vec::<f32>().unwrap();
         for row in 0..2 {
-            let raw: Vec<f32> = (0..3).map(|k| (pa[row * 3 + k] * pb[row * 3 + k]).sqrt()).collect();
+            let raw: Vec<f32> = (0..3)
+                .map(|k| (pa[row * 3 + k] * pb[row * 3 + k]).sqrt())
+                .collect();
             let s: f32 = raw.iter().sum();
             for k in 0..3 {
                 assert!((got_geo[row * 3 + k] - raw[k] / s).abs() < 1e-6);
@@ -310,7 +360,7 @@ mod tests {
         let t = 200.0;
         let zs = centred(student());
         let zt = centred(teacher());
-        let targets = teacher_soft_targets(&[zt.clone()], Combine::MeanLogits, t);
+        let targets = teacher_soft_targets(std::slice::from_ref(&zt), Combine::MeanLogits, t);
         let kl = scalar(kl_divergence(&targets, zs.clone(), t)) * t * t;
         // KL·T² -> Σ_k (z_k − v_k)² / (2N), batch-averaged; N = 3 classes.
         let sq = scalar((zs - zt).square().sum()) / 2.0;

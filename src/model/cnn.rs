@@ -26,9 +26,17 @@ pub fn pooled_side(side: usize, stages: usize) -> usize {
 }
 
 impl Cnn {
-    pub fn new(spec: &CnnSpec, image: ImageShape, classes: usize, device: &Device) -> Result<Self, String> {
+    pub fn new(
+        spec: &CnnSpec,
+        image: ImageShape,
+        classes: usize,
+        device: &Device,
+    ) -> Result<Self, String> {
         let stages = spec.channels.len();
-        let (h, w) = (pooled_side(image.height, stages), pooled_side(image.width, stages));
+        let (h, w) = (
+            pooled_side(image.height, stages),
+            pooled_side(image.width, stages),
+        );
         if h == 0 || w == 0 {
             return Err(format!(
                 "{stages} pooling stages shrink a {}×{} image to nothing; use at most {}",
@@ -80,14 +88,14 @@ impl Cnn {
         // [batch, c, h, w]
         let x = input.reshape([batch, self.channels, self.height, self.width]);
         // Each stage: [batch, c_in, h, w] -> [batch, c_out, h/2, w/2]
-        let x = self
-            .convs
-            .iter()
-            .fold(x, |x, conv| self.pool.forward(self.activation.forward(conv.forward(x))));
+        let x = self.convs.iter().fold(x, |x, conv| {
+            self.pool.forward(self.activation.forward(conv.forward(x)))
+        });
         // [batch, c·h·w]
         let x: Tensor<2> = x.flatten(1, 3);
         let x = self.dense.iter().fold(x, |x, layer| {
-            self.dropout.forward(self.activation.forward(layer.forward(x)))
+            self.dropout
+                .forward(self.activation.forward(layer.forward(x)))
         });
         self.output.forward(x)
     }

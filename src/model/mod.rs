@@ -61,7 +61,10 @@ impl Net {
 }
 
 /// Map our activation names onto burn's activation layer.
-pub(crate) fn activation(kind: crate::config::ActivationKind, device: &Device) -> burn::nn::activation::Activation {
+pub(crate) fn activation(
+    kind: crate::config::ActivationKind,
+    device: &Device,
+) -> burn::nn::activation::Activation {
     use crate::config::ActivationKind::*;
     let config = match kind {
         Relu => burn::nn::activation::ActivationConfig::Relu,

@@ -39,7 +39,10 @@ pub fn prepare_out_dir(dir: &Path) -> Result<(), WriteError> {
 
 /// Write `bytes` to `path` atomically (temporary file, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
@@ -56,7 +59,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 
 /// Everything a finished (or stopped, or failed part-way) run leaves behind. Returns the
 /// files written.
-pub fn write_run(dir: &Path, experiment: &Experiment, outcome: &Outcome) -> Result<Vec<PathBuf>, WriteError> {
+pub fn write_run(
+    dir: &Path,
+    experiment: &Experiment,
+    outcome: &Outcome,
+) -> Result<Vec<PathBuf>, WriteError> {
     prepare_out_dir(dir)?;
     let mut written = Vec::new();
     let mut put = |name: &str, bytes: Vec<u8>| -> Result<(), WriteError> {
@@ -66,8 +73,14 @@ pub fn write_run(dir: &Path, experiment: &Experiment, outcome: &Outcome) -> Resu
         Ok(())
     };
     put("config.ron", to_ron_string(experiment).into_bytes())?;
-    put("metrics.csv", steps_csv(&outcome.history.steps).into_bytes())?;
-    put("epochs.csv", epochs_csv(&outcome.history.epochs).into_bytes())?;
+    put(
+        "metrics.csv",
+        steps_csv(&outcome.history.steps).into_bytes(),
+    )?;
+    put(
+        "epochs.csv",
+        epochs_csv(&outcome.history.epochs).into_bytes(),
+    )?;
     let summary = serde_json::to_string_pretty(&outcome.summary).expect("the summary serialises");
     put("summary.json", summary.into_bytes())?;
     for (m, net) in outcome.teacher.iter().enumerate() {
@@ -75,7 +88,10 @@ pub fn write_run(dir: &Path, experiment: &Experiment, outcome: &Outcome) -> Resu
             put(&name, bytes)?;
         }
     }
-    for (role, net) in [("baseline", &outcome.baseline), ("student", &outcome.student)] {
+    for (role, net) in [
+        ("baseline", &outcome.baseline),
+        ("student", &outcome.student),
+    ] {
         if let Some(net) = net {
             for (name, bytes) in weight_files(role, net, dir)? {
                 put(&name, bytes)?;
@@ -106,8 +122,7 @@ fn weight_files(stem: &str, net: &Net, dir: &Path) -> Result<Vec<(String, Vec<u8
 }
 
 pub const STEPS_HEADER: &str = "phase,step,epoch,soft_loss,hard_loss,total_loss,temperature,alpha";
-pub const EPOCHS_HEADER: &str =
-    "phase,epoch,step,test_accuracy,test_loss,train_loss,agreement_with_teacher,kl_to_teacher,seconds";
+pub const EPOCHS_HEADER: &str = "phase,epoch,step,test_accuracy,test_loss,train_loss,agreement_with_teacher,kl_to_teacher,seconds";
 
 /// Step-level losses; an empty cell where a phase has no soft loss.
 pub fn steps_csv(steps: &[StepMetrics]) -> String {
@@ -150,7 +165,11 @@ pub fn epochs_csv(epochs: &[EpochMetrics]) -> String {
 }
 
 fn cell(v: f32) -> String {
-    if v.is_nan() { String::new() } else { v.to_string() }
+    if v.is_nan() {
+        String::new()
+    } else {
+        v.to_string()
+    }
 }
 
 /// A run read back from disk, for the window's run table.
@@ -168,7 +187,8 @@ pub fn read_run(dir: &Path) -> Result<SavedRun, String> {
         std::fs::read_to_string(dir.join(name))
             .map_err(|e| format!("{}: {e}", dir.join(name).display()))
     };
-    let experiment = crate::config::from_ron_str(&read("config.ron")?, "config.ron").map_err(|e| e.to_string())?;
+    let experiment = crate::config::from_ron_str(&read("config.ron")?, "config.ron")
+        .map_err(|e| e.to_string())?;
     let summary = serde_json::from_str(&read("summary.json")?)
         .map_err(|e| format!("{}: {e}", dir.join("summary.json").display()))?;
     let history = History {

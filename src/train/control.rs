@@ -67,13 +67,13 @@ impl Control {
     pub fn checkpoint(&self) -> Flow {
         let mut state = self.state();
         while state.paused && !state.stopped {
-            state = self
-                .inner
-                .1
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+            state = self.inner.1.wait(state).unwrap_or_else(|e| e.into_inner());
         }
-        if state.stopped { Flow::Stop } else { Flow::Continue }
+        if state.stopped {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
     }
 
     /// Apply a pending T/α change to `weights`; true if anything changed.

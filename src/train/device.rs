@@ -66,7 +66,10 @@ fn cpu(note: Option<String>) -> (Device, DeviceInfo) {
         Device::flex(),
         DeviceInfo {
             kind: "cpu".into(),
-            name: format!("flex, {} threads", cpu_threads()),
+            name: match cpu_threads() {
+                1 => "flex, 1 thread".to_string(),
+                n => format!("flex, {n} threads"),
+            },
             note,
         },
     )

@@ -32,7 +32,11 @@ pub const REGION_RESOLUTION: usize = 80;
 type Sink<'a> = &'a (dyn Fn(Event) + Sync);
 
 /// Validate, load the data, pick the device and run every phase.
-pub fn run_experiment(exp: &Experiment, control: &Control, sink: Sink) -> Result<Outcome, RunError> {
+pub fn run_experiment(
+    exp: &Experiment,
+    control: &Control,
+    sink: Sink,
+) -> Result<Outcome, RunError> {
     let problems = validate(exp);
     if !problems.is_empty() {
         return Err(RunError::BadInput(crate::config::Problem::list(&problems)));
@@ -84,6 +88,13 @@ struct TeacherState {
     /// The combined teacher's test-set probabilities at T = 1, on the host.
     test_probs: Vec<f32>,
     report: ModelReport,
+}
+
+/// A teacher phase that ended early: what exists of it, and why.
+struct TeacherFailure {
+    report: ModelReport,
+    members: Vec<Net>,
+    error: Option<String>,
 }
 
 /// How one phase went.
@@ -178,7 +189,12 @@ impl<'a> Trainer<'a> {
     fn run(&mut self, setup: SetupInfo, started: Instant) -> Outcome {
         let teacher = match self.teacher_phase() {
             Ok(t) => t,
-            Err((report, members, error)) => {
+            Err(failure) => {
+                let TeacherFailure {
+                    report,
+                    members,
+                    error,
+                } = *failure;
                 let none = Models {
                     baseline: None,
                     baseline_report: None,
@@ -192,14 +208,23 @@ impl<'a> Trainer<'a> {
         let (baseline, baseline_report, mut error) = self.baseline_phase(&teacher);
         let stopped_early = error.is_some() || self.control.is_stopped();
         let (student, student_report) = if stopped_early {
-            (None, Some(skipped_report(&self.exp.student.short_name(), student_size, self.exp.train.epochs)))
+            (
+                None,
+                Some(skipped_report(
+                    &self.exp.student.short_name(),
+                    student_size,
+                    self.exp.train.epochs,
+                )),
+            )
         } else {
             let result = self.train_student(&teacher);
             error = result.error.clone();
             let report = self.student_report(&result, &teacher, student_size);
             (result.model, Some(report))
         };
-        let TeacherState { members, report, .. } = teacher;
+        let TeacherState {
+            members, report, ..
+        } = teacher;
         let students = Models {
             baseline,
             baseline_report,
@@ -251,8 +276,7 @@ impl<'a> Trainer<'a> {
     // ----- teacher -------------------------------------------------------------------------
 
     /// Train (or load) every member, then freeze the ensemble and cache its logits.
-    #[allow(clippy::type_complexity)]
-    fn teacher_phase(&mut self) -> Result<TeacherState, (ModelReport, Vec<Net>, Option<String>)> {
+    fn teacher_phase(&mut self) -> Result<TeacherState, Box<TeacherFailure>> {
         let t0 = Instant::now();
         let cfg = &self.exp.teacher;
         let count = cfg.members.len();
@@ -261,19 +285,38 @@ impl<'a> Trainer<'a> {
         let mut report = ModelReport::empty(&name, size, cfg.epochs);
         let mut members = Vec::with_capacity(count);
         if let Some(dir) = &cfg.weights {
-            members = self.load_teacher(dir).map_err(|e| (report.clone(), Vec::new(), Some(e)))?;
+            members = self.load_teacher(dir).map_err(|e| {
+                Box::new(TeacherFailure {
+                    report: report.clone(),
+                    members: Vec::new(),
+                    error: Some(e),
+                })
+            })?;
             report.status = PhaseStatus::Loaded;
-            (self.sink)(Event::Notice(format!("teacher weights loaded from {}", dir.display())));
+            (self.sink)(Event::Notice(format!(
+                "teacher weights loaded from {}",
+                dir.display()
+            )));
         } else {
             report.status = PhaseStatus::Completed;
             for m in 0..count {
-                let phase = Phase::Teacher { member: m, of: count };
+                let phase = Phase::Teacher {
+                    member: m,
+                    of: count,
+                };
                 let seed = self.exp.seed.wrapping_add(1000 + m as u64);
                 self.device.seed(seed);
                 let net = Net::build(&cfg.members[m], self.io, &self.device.clone().autodiff())
                     .expect("checked when the trainer was built");
                 let indices = self.transfer.teacher.clone();
-                let result = self.train_phase(phase, net, &indices, cfg.epochs, seed, &Objective::HardLabels);
+                let result = self.train_phase(
+                    phase,
+                    net,
+                    &indices,
+                    cfg.epochs,
+                    seed,
+                    &Objective::HardLabels,
+                );
                 report.train_seconds += result.train_seconds;
                 report.epochs_completed = result.epochs_completed;
                 if result.samples > 0 && result.train_seconds > 0.0 {
@@ -281,12 +324,30 @@ impl<'a> Trainer<'a> {
                 }
                 if result.status != PhaseStatus::Completed {
                     report.status = result.status;
-                    report.wall_seconds = t0.elapsed().as_secs_f64();
                     let error = result.error.clone();
                     if let Some(model) = result.model {
                         members.push(model);
                     }
-                    return Err((report, members, error));
+                    // A stopped teacher is still measured: its members so far, as an ensemble.
+                    if !members.is_empty() {
+                        let frozen: Vec<Net> = members.iter().map(|m| m.valid()).collect();
+                        let member_test: Vec<Vec<f32>> =
+                            frozen.iter().map(|m| predict(m, &self.test_x)).collect();
+                        let probs = ensemble_probs(&member_test, self.io.classes, cfg.combine);
+                        report.set_evaluation(&Evaluation::new(
+                            &probs,
+                            &self.splits.test.labels,
+                            self.io.classes,
+                            None,
+                        ));
+                        self.publish_logits(Role::Teacher, member_test, 0);
+                    }
+                    report.wall_seconds = t0.elapsed().as_secs_f64();
+                    return Err(Box::new(TeacherFailure {
+                        report,
+                        members,
+                        error,
+                    }));
                 }
                 members.push(result.model.expect("a completed phase has a model"));
             }
@@ -299,7 +360,10 @@ impl<'a> Trainer<'a> {
         report.wall_seconds = t0.elapsed().as_secs_f64();
         self.publish_logits(Role::Teacher, member_test, 0);
         self.publish_regions_ensemble(&frozen, cfg.combine);
-        let train_logits = frozen.iter().map(|m| predict_tensor(m, &self.train_x)).collect();
+        let train_logits = frozen
+            .iter()
+            .map(|m| predict_tensor(m, &self.train_x))
+            .collect();
         self.teacher_test_probs = Some(test_probs.clone());
         Ok(TeacherState {
             members: frozen,
@@ -347,7 +411,10 @@ impl<'a> Trainer<'a> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn baseline_phase(&mut self, teacher: &TeacherState) -> (Option<Net>, Option<ModelReport>, Option<String>) {
+    fn baseline_phase(
+        &mut self,
+        teacher: &TeacherState,
+    ) -> (Option<Net>, Option<ModelReport>, Option<String>) {
         let size = arch_size(&self.exp.student, self.io);
         let epochs = self.exp.train.epochs;
         if !self.exp.train.baseline {
@@ -357,11 +424,22 @@ impl<'a> Trainer<'a> {
             (self.sink)(Event::Notice(
                 "baseline skipped: the transfer set is unlabeled, so there are no hard labels to train it on".into(),
             ));
-            return (None, Some(skipped_report(&self.exp.student.short_name(), size, epochs)), None);
+            return (
+                None,
+                Some(skipped_report(&self.exp.student.short_name(), size, epochs)),
+                None,
+            );
         }
         let net = self.fresh_student();
         let indices = self.transfer.transfer.clone();
-        let result = self.train_phase(Phase::Baseline, net, &indices, epochs, self.student_seed(), &Objective::HardLabels);
+        let result = self.train_phase(
+            Phase::Baseline,
+            net,
+            &indices,
+            epochs,
+            self.student_seed(),
+            &Objective::HardLabels,
+        );
         let report = self.student_report(&result, teacher, size);
         (result.model, Some(report), result.error)
     }
@@ -370,11 +448,24 @@ impl<'a> Trainer<'a> {
         let net = self.fresh_student();
         let indices = self.transfer.transfer.clone();
         let epochs = self.exp.train.epochs;
-        self.train_phase(Phase::Student, net, &indices, epochs, self.student_seed(), &Objective::Distill(teacher))
+        self.train_phase(
+            Phase::Student,
+            net,
+            &indices,
+            epochs,
+            self.student_seed(),
+            &Objective::Distill(teacher),
+        )
     }
 
-    fn student_report(&self, result: &PhaseResult, teacher: &TeacherState, size: crate::model::ModelSize) -> ModelReport {
-        let mut report = ModelReport::empty(&self.exp.student.short_name(), size, self.exp.train.epochs);
+    fn student_report(
+        &self,
+        result: &PhaseResult,
+        teacher: &TeacherState,
+        size: crate::model::ModelSize,
+    ) -> ModelReport {
+        let mut report =
+            ModelReport::empty(&self.exp.student.short_name(), size, self.exp.train.epochs);
         report.status = result.status;
         report.epochs_completed = result.epochs_completed;
         report.train_seconds = result.train_seconds;
@@ -383,8 +474,17 @@ impl<'a> Trainer<'a> {
             report.samples_per_second = Some(result.samples as f64 / result.train_seconds);
         }
         if let Some(logits) = &result.logits {
-            let probs = ensemble_probs(std::slice::from_ref(logits), self.io.classes, Combine::MeanLogits);
-            let eval = Evaluation::new(&probs, &self.splits.test.labels, self.io.classes, Some(&teacher.test_probs));
+            let probs = ensemble_probs(
+                std::slice::from_ref(logits),
+                self.io.classes,
+                Combine::MeanLogits,
+            );
+            let eval = Evaluation::new(
+                &probs,
+                &self.splits.test.labels,
+                self.io.classes,
+                Some(&teacher.test_probs),
+            );
             report.set_evaluation(&eval);
         }
         report
@@ -454,12 +554,18 @@ impl<'a> Trainer<'a> {
                 if result.status != PhaseStatus::Completed {
                     break;
                 }
-                let (next, losses) = self.step(model, &mut optim, lr, chunk, objective, &weights, &mut rng);
+                let (next, losses) =
+                    self.step(model, &mut optim, lr, chunk, objective, &weights, &mut rng);
                 model = next;
                 step += 1;
                 result.samples += chunk.len();
                 window.values.push(losses);
-                window.meta.push((step, epoch, weights.temperature as f32, weights.alpha as f32));
+                window.meta.push((
+                    step,
+                    epoch,
+                    weights.temperature as f32,
+                    weights.alpha as f32,
+                ));
                 if window.values.len() >= cfg.log_every
                     && let Err(e) = self.flush(phase, &mut window, &mut epoch_loss, lr)
                 {
@@ -530,7 +636,10 @@ impl<'a> Trainer<'a> {
         rng: &mut StdRng,
     ) -> (Net, Tensor<1>) {
         let rows = Tensor::<1, Int>::from_ints(
-            TensorData::new(chunk.iter().map(|&i| i as i64).collect::<Vec<_>>(), [chunk.len()]),
+            TensorData::new(
+                chunk.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+                [chunk.len()],
+            ),
             &self.device,
         );
         let x = self.jitter(self.train_x.clone().select(0, rows.clone()), rng);
@@ -567,9 +676,18 @@ impl<'a> Trainer<'a> {
     }
 
     /// The teacher's logits for a batch: cached, unless jitter changed the inputs.
-    fn teacher_batch_logits(&self, teacher: &TeacherState, rows: Tensor<1, Int>, x: &Tensor<2>) -> Vec<Tensor<2>> {
+    fn teacher_batch_logits(
+        &self,
+        teacher: &TeacherState,
+        rows: Tensor<1, Int>,
+        x: &Tensor<2>,
+    ) -> Vec<Tensor<2>> {
         if self.exp.train.jitter_pixels > 0 {
-            teacher.members.iter().map(|m| m.forward(x.clone())).collect()
+            teacher
+                .members
+                .iter()
+                .map(|m| m.forward(x.clone()))
+                .collect()
         } else {
             teacher
                 .train_logits
@@ -596,7 +714,13 @@ impl<'a> Trainer<'a> {
     }
 
     /// Read the window's losses back in one transfer, publish them, and check for divergence.
-    fn flush(&mut self, phase: Phase, window: &mut LossWindow, epoch_loss: &mut (f64, usize), lr: f64) -> Result<(), String> {
+    fn flush(
+        &mut self,
+        phase: Phase,
+        window: &mut LossWindow,
+        epoch_loss: &mut (f64, usize),
+        lr: f64,
+    ) -> Result<(), String> {
         if window.values.is_empty() {
             return Ok(());
         }
@@ -659,12 +783,21 @@ impl<'a> Trainer<'a> {
     ) -> Vec<f32> {
         let frozen = model.valid();
         let logits = predict(&frozen, &self.test_x);
-        let probs = ensemble_probs(std::slice::from_ref(&logits), self.io.classes, Combine::MeanLogits);
+        let probs = ensemble_probs(
+            std::slice::from_ref(&logits),
+            self.io.classes,
+            Combine::MeanLogits,
+        );
         let teacher_probs = match phase {
             Phase::Teacher { .. } => None,
             _ => self.teacher_test_probs.as_deref(),
         };
-        let eval = Evaluation::new(&probs, &self.splits.test.labels, self.io.classes, teacher_probs);
+        let eval = Evaluation::new(
+            &probs,
+            &self.splits.test.labels,
+            self.io.classes,
+            teacher_probs,
+        );
         self.history.epochs.push(EpochMetrics {
             phase,
             epoch,
@@ -676,7 +809,9 @@ impl<'a> Trainer<'a> {
             kl_to_teacher: eval.kl_to_teacher,
             seconds: epoch_start.elapsed().as_secs_f32(),
         });
-        (self.sink)(Event::Epoch(*self.history.epochs.last().expect("just pushed")));
+        (self.sink)(Event::Epoch(
+            *self.history.epochs.last().expect("just pushed"),
+        ));
         self.publish_logits(phase.role(), vec![logits.clone()], step);
         self.publish_regions(phase.role(), &[frozen], Combine::MeanLogits);
         logits
@@ -804,7 +939,10 @@ fn features_tensor(data: &Dataset, device: &Device) -> Tensor<2> {
 
 fn labels_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
     Tensor::from_data(
-        TensorData::new(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), [labels.len()]),
+        TensorData::new(
+            labels.iter().map(|&l| l as i64).collect::<Vec<_>>(),
+            [labels.len()],
+        ),
         device,
     )
 }
@@ -814,7 +952,7 @@ fn predict_tensor(model: &Net, x: &Tensor<2>) -> Tensor<2> {
     let [n, _] = x.dims();
     let chunks = (0..n)
         .step_by(2048)
-        .map(|s| model.forward(x.clone().slice([s..(s + 2048).min(n)])))
+        .map(|s| model.forward(x.clone().slice(s..(s + 2048).min(n))))
         .collect();
     Tensor::cat(chunks, 0)
 }
@@ -843,5 +981,8 @@ fn region_grid(train: &Dataset, device: &Device) -> Option<(Tensor<2>, [f32; 4])
             points.push(bounds[2] + fy * (bounds[3] - bounds[2]));
         }
     }
-    Some((Tensor::from_data(TensorData::new(points, [r * r, 2]), device), bounds))
+    Some((
+        Tensor::from_data(TensorData::new(points, [r * r, 2]), device),
+        bounds,
+    ))
 }

@@ -16,7 +16,7 @@ pub fn predict(model: &Net, x: &Tensor<2>) -> Vec<f32> {
         .step_by(EVAL_CHUNK)
         .map(|start| {
             let end = (start + EVAL_CHUNK).min(n);
-            model.forward(x.clone().slice([start..end]))
+            model.forward(x.clone().slice(start..end))
         })
         .collect();
     Tensor::cat(chunks, 0)
@@ -80,13 +80,21 @@ impl Evaluation {
             .enumerate()
             .map(|(c, row)| {
                 let total: u32 = row.iter().sum();
-                if total == 0 { f32::NAN } else { row[c] as f32 / total as f32 }
+                if total == 0 {
+                    f32::NAN
+                } else {
+                    row[c] as f32 / total as f32
+                }
             })
             .collect();
         Self {
             accuracy: correct as f32 / n as f32,
             loss: (loss / n as f64) as f32,
-            agreement: if teacher.is_some() { agree as f32 / n as f32 } else { 1.0 },
+            agreement: if teacher.is_some() {
+                agree as f32 / n as f32
+            } else {
+                1.0
+            },
             kl_to_teacher: (kl / n as f64) as f32,
             per_class_accuracy,
             confusion,

@@ -139,6 +139,8 @@ pub fn run_blocking(
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown cause".into());
-        Err(RunError::Device(format!("the training engine failed: {why}")))
+        Err(RunError::Device(format!(
+            "the training engine failed: {why}"
+        )))
     })
 }

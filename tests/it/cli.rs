@@ -12,7 +12,11 @@ fn distillery(args: &[&str]) -> std::process::Output {
 }
 
 fn text(o: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -28,7 +32,7 @@ fn run_writes_every_output_file() {
         "--set",
         "teacher.epochs=3",
         "--set",
-        "train.epochs=2",
+        "train.epochs=10",
         "--set",
         "device=Cpu",
     ]);
@@ -58,10 +62,14 @@ fn run_writes_every_output_file() {
     assert_eq!(summary["device"]["kind"], "cpu");
     // The resolved config records the overrides.
     let config = std::fs::read_to_string(dir.join("config.ron")).unwrap();
-    assert!(config.contains("epochs: 2"), "{config}");
-    // metrics.csv has one row per step: 3 teacher epochs + 2 + 2 of 23 steps each.
-    let rows = std::fs::read_to_string(dir.join("metrics.csv")).unwrap().lines().count() - 1;
-    assert_eq!(rows, 7 * 23);
+    assert!(config.contains("epochs: 10"), "{config}");
+    // metrics.csv has one row per step: 3 teacher epochs + 10 + 10 of 23 steps each.
+    let rows = std::fs::read_to_string(dir.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(rows, 23 * 23);
 
     // A saved teacher can be loaded instead of trained.
     let again = out.path().join("again");
@@ -81,9 +89,13 @@ fn run_writes_every_output_file() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let s2: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(again.join("summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(again.join("summary.json")).unwrap())
+            .unwrap();
     assert_eq!(s2["teacher"]["status"], "loaded");
-    assert_eq!(s2["teacher"]["test_accuracy"], summary["teacher"]["test_accuracy"]);
+    assert_eq!(
+        s2["teacher"]["test_accuracy"],
+        summary["teacher"]["test_accuracy"]
+    );
 }
 
 #[test]
@@ -109,14 +121,22 @@ fn bad_input_exits_2_with_a_message_and_no_panic() {
     let o = distillery(&["run", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let t = text(&o);
-    assert!(t.contains("distill.temperature") && t.contains("distill.alpha"), "{t}");
+    assert!(
+        t.contains("distill.temperature") && t.contains("distill.alpha"),
+        "{t}"
+    );
     assert!(!t.contains("panicked"), "{t}");
 
     let o = distillery(&["check", "presets/digits-mlp.ron", "--set", "train.epochz=3"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("did you mean `epochs`"), "{}", text(&o));
 
-    let o = distillery(&["check", "presets/mnist-hinton.ron", "--data-dir", "/nonexistent"]);
+    let o = distillery(&[
+        "check",
+        "presets/mnist-hinton.ron",
+        "--data-dir",
+        "/nonexistent",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("/nonexistent"), "{}", text(&o));
 }
@@ -142,7 +162,8 @@ fn mnist_hinton_one_epoch_on_real_mnist() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap())
+            .unwrap();
     let teacher = s["teacher"]["test_accuracy"].as_f64().unwrap();
     let student = s["student"]["test_accuracy"].as_f64().unwrap();
     assert!(teacher >= 0.95, "teacher {teacher}");

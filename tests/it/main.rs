@@ -2,5 +2,6 @@
 
 mod cli;
 mod engine;
+mod gui;
 mod loaders;
 mod support;

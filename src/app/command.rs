@@ -1,0 +1,39 @@
+//! What the panels ask for. Panels only emit commands; the app applies them in one place.
+
+use super::state::Tab;
+use crate::config::Experiment;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Start,
+    Pause,
+    Resume,
+    Stop,
+    /// Replace the experiment (a built-in preset), keeping no file name.
+    LoadExperiment(Box<Experiment>, String),
+    /// Load a preset file.
+    OpenPath(PathBuf),
+    OpenDialog,
+    Save,
+    SaveAsDialog,
+    SetTab(Tab),
+    /// T or α changed while training: pass them to the engine.
+    LiveWeights {
+        temperature: f64,
+        alpha: f64,
+    },
+    /// Pick a run folder and add it to the Runs table.
+    OpenRunDialog,
+    /// Write a run's step metrics as CSV.
+    ExportRunCsv(usize),
+    /// Write a run (config, metrics, summary, weights) to a folder.
+    SaveRunFolder(usize),
+    /// Save the central plot area as a PNG.
+    ExportPlotPng,
+    /// Pick a data folder or file for the experiment's data source.
+    BrowseData,
+    /// Pick a folder of saved teacher weights.
+    BrowseTeacherWeights,
+    DismissMessage(usize),
+}

@@ -1,0 +1,114 @@
+//! What the window remembers between launches (the experiment, the view settings), kept apart
+//! from runtime handles such as the running training and open dialogs.
+
+use crate::config::{Experiment, from_ron_str, to_ron_string};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    Curves,
+    Probabilities,
+    Temperature,
+    Regions,
+    Runs,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [
+        Tab::Curves,
+        Tab::Probabilities,
+        Tab::Temperature,
+        Tab::Regions,
+        Tab::Runs,
+    ];
+
+    /// The tab a command-line name (`curves`, `probabilities`, `temperature`, `regions`,
+    /// `runs`) stands for.
+    pub fn from_name(name: &str) -> Option<Tab> {
+        Tab::ALL
+            .into_iter()
+            .find(|t| format!("{t:?}").eq_ignore_ascii_case(name))
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Curves => "Curves",
+            Tab::Probabilities => "Probabilities",
+            Tab::Temperature => "Temperature",
+            Tab::Regions => "Decision regions",
+            Tab::Runs => "Runs",
+        }
+    }
+}
+
+/// View settings, persisted with eframe's storage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    pub dark_mode: bool,
+    pub tab: Tab,
+    /// Exponential smoothing of step losses, 0 (none) to 0.99.
+    pub smoothing: f32,
+    pub log_scale: bool,
+    /// Temperature the Probabilities tab re-softens cached logits at.
+    pub view_temperature: f32,
+    /// Test example shown in the Probabilities and Temperature tabs.
+    pub sample: usize,
+    /// The Temperature tab's hand-edited logits (used before any training).
+    pub hand_logits: Vec<f32>,
+    pub use_hand_logits: bool,
+    /// Temperatures shown side by side in the Temperature tab.
+    pub temperatures: Vec<f32>,
+    pub current_file: Option<PathBuf>,
+    pub recent_files: Vec<PathBuf>,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        Self {
+            dark_mode: true,
+            tab: Tab::Curves,
+            smoothing: 0.6,
+            log_scale: false,
+            view_temperature: 4.0,
+            sample: 0,
+            hand_logits: vec![6.0, 3.5, 2.0, 1.0, 0.5, 0.0, -0.5, -1.0, -2.0, -3.0],
+            use_hand_logits: false,
+            temperatures: vec![1.0, 2.0, 5.0, 10.0, 20.0],
+            current_file: None,
+            recent_files: Vec::new(),
+        }
+    }
+}
+
+impl ViewSettings {
+    /// Remember a file at the top of the recent list.
+    pub fn remember(&mut self, path: PathBuf) {
+        self.recent_files.retain(|p| p != &path);
+        self.recent_files.insert(0, path.clone());
+        self.recent_files.truncate(8);
+        self.current_file = Some(path);
+    }
+}
+
+const EXPERIMENT_KEY: &str = "distillery.experiment";
+const VIEW_KEY: &str = "distillery.view";
+
+/// The experiment is stored as preset text in Distillery's own RON dialect, so a stored
+/// experiment reads back exactly as a saved preset does.
+pub fn load(storage: Option<&dyn eframe::Storage>) -> (Option<Experiment>, ViewSettings) {
+    let Some(storage) = storage else {
+        return (None, ViewSettings::default());
+    };
+    let experiment = storage
+        .get_string(EXPERIMENT_KEY)
+        .and_then(|text| from_ron_str(&text, "stored experiment").ok());
+    let view = eframe::get_value(storage, VIEW_KEY).unwrap_or_default();
+    (experiment, view)
+}
+
+pub fn save(storage: &mut dyn eframe::Storage, experiment: &Experiment, view: &ViewSettings) {
+    storage.set_string(EXPERIMENT_KEY, to_ron_string(experiment));
+    eframe::set_value(storage, VIEW_KEY, view);
+}

@@ -1,0 +1,25 @@
+//! Colours that mean the same thing in every tab.
+
+use crate::train::Role;
+use egui::Color32;
+
+pub fn role_color(role: Role) -> Color32 {
+    match role {
+        Role::Teacher => Color32::from_rgb(0xF2, 0x9E, 0x2E),
+        Role::Baseline => Color32::from_rgb(0x8A, 0x9B, 0xB5),
+        Role::Student => Color32::from_rgb(0x2E, 0xC4, 0x8E),
+    }
+}
+
+/// A distinct colour per class (Tableau 20).
+pub fn class_color(class: usize) -> Color32 {
+    const PALETTE: [u32; 20] = [
+        0x4E79A7, 0xF28E2B, 0xE15759, 0x76B7B2, 0x59A14F, 0xEDC948, 0xB07AA1, 0xFF9DA7, 0x9C755F,
+        0xBAB0AC, 0xA0CBE8, 0xFFBE7D, 0xFF9D9A, 0x86BCB6, 0x8CD17D, 0xF1CE63, 0xD4A6C8, 0xFABFD2,
+        0xD7B5A6, 0x79706E,
+    ];
+    let c = PALETTE[class % PALETTE.len()];
+    Color32::from_rgb((c >> 16) as u8, (c >> 8) as u8, c as u8)
+}
+
+pub const ERROR: Color32 = Color32::from_rgb(0xE0, 0x4F, 0x4F);

@@ -1,0 +1,247 @@
+//! The real window driven through egui_kittest: clicks, sliders, dialogs, training.
+
+use distillery::app::{Launch, RunState, ScriptedDialogs, Tab, Workbench};
+use distillery::config::{self, DeviceChoice, Experiment};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use std::time::{Duration, Instant};
+
+fn harness(dialogs: ScriptedDialogs) -> Harness<'static, Workbench> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(move |cc| Workbench::new(cc, Launch::default(), Box::new(dialogs)))
+}
+
+/// A digits experiment that trains in about a second on the CPU.
+fn tiny() -> Experiment {
+    let mut exp =
+        config::from_ron_str(include_str!("../../presets/digits-mlp.ron"), "digits-mlp").unwrap();
+    exp.device = DeviceChoice::Cpu;
+    exp.teacher.epochs = 2;
+    exp.train.epochs = 2;
+    exp
+}
+
+/// Step frames until `done` holds or `limit` passes.
+fn step_until(
+    h: &mut Harness<'static, Workbench>,
+    limit: Duration,
+    done: impl Fn(&Workbench) -> bool,
+) -> bool {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        h.step();
+        if done(h.state()) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// Step until the window has nothing left to do (data loaded, dialogs answered).
+fn settle(h: &mut Harness<'static, Workbench>) {
+    assert!(
+        step_until(h, Duration::from_secs(30), |w| w.is_settled()),
+        "the window did not settle"
+    );
+    h.run();
+}
+
+fn label_text(h: &Harness<'static, Workbench>, prefix: &str) -> String {
+    let node = h.get_by_label_contains(prefix);
+    let ak = node.accesskit_node();
+    ak.label()
+        .map(|l| l.to_string())
+        .or_else(|| ak.value().map(|v| v.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn temperature_slider_changes_the_shown_entropy() {
+    let mut h = harness(ScriptedDialogs::default());
+    h.get_by_label("Temperature").click();
+    settle(&mut h);
+    assert_eq!(h.state().view.tab, Tab::Temperature);
+    h.state_mut().view.use_hand_logits = true;
+    settle(&mut h);
+    let before = label_text(&h, "At the training T");
+    h.get_by_role_and_label(Role::Slider, "Temperature T")
+        .set_value_accesskit(20.0);
+    settle(&mut h);
+    assert_eq!(h.state().experiment.distill.temperature, 20.0);
+    let after = label_text(&h, "At the training T");
+    assert_ne!(before, after);
+    // A hotter softmax has more entropy: parse "H = x nats".
+    let entropy = |s: &str| -> f32 {
+        s.split("H = ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(entropy(&after) > entropy(&before), "{before} -> {after}");
+}
+
+#[test]
+fn start_trains_and_curves_and_progress_advance() {
+    let mut h = harness(ScriptedDialogs::default());
+    h.state_mut().experiment = tiny();
+    h.step();
+    h.get_by_label("Start").click();
+    h.step();
+    assert!(h.state().live.is_some(), "Start began a run");
+    let progressed = step_until(&mut h, Duration::from_secs(60), |w| {
+        w.live
+            .as_ref()
+            .is_some_and(|l| l.progress.step > 0 && !l.view.losses.is_empty())
+    });
+    assert!(progressed, "no steps arrived");
+    let finished = step_until(&mut h, Duration::from_secs(120), |w| {
+        w.live
+            .as_ref()
+            .is_some_and(|l| l.state == RunState::Finished)
+    });
+    assert!(finished, "the run did not finish");
+    let w = h.state();
+    let live = w.live.as_ref().unwrap();
+    assert_eq!(live.progress.phases_done, 3);
+    assert!(
+        live.view.epochs.len() >= 6,
+        "epoch points for all three models"
+    );
+    assert_eq!(w.runs.len(), 1, "the finished run is in the Runs table");
+    assert!(
+        w.runs[0]
+            .view
+            .summary
+            .as_ref()
+            .unwrap()
+            .teacher
+            .test_accuracy
+            .unwrap()
+            > 0.8
+    );
+}
+
+#[test]
+fn pause_stops_steps_until_resume() {
+    let mut h = harness(ScriptedDialogs::default());
+    let mut exp = tiny();
+    exp.teacher.epochs = 400;
+    h.state_mut().experiment = exp;
+    h.step();
+    h.get_by_label("Start").click();
+    assert!(step_until(&mut h, Duration::from_secs(60), |w| w
+        .live
+        .as_ref()
+        .is_some_and(|l| l.progress.step > 20)));
+    h.get_by_label("Pause").click();
+    h.step();
+    // Let any step in flight and its read-back arrive.
+    std::thread::sleep(Duration::from_millis(200));
+    h.step();
+    let paused_at = h.state().live.as_ref().unwrap().progress.step;
+    std::thread::sleep(Duration::from_millis(500));
+    h.step();
+    h.step();
+    assert_eq!(
+        h.state().live.as_ref().unwrap().progress.step,
+        paused_at,
+        "steps advanced while paused"
+    );
+    h.get_by_label("Resume").click();
+    assert!(step_until(&mut h, Duration::from_secs(30), |w| w
+        .live
+        .as_ref()
+        .unwrap()
+        .progress
+        .step
+        > paused_at));
+    h.get_by_label("Stop").click();
+    assert!(step_until(&mut h, Duration::from_secs(30), |w| w
+        .live
+        .as_ref()
+        .unwrap()
+        .state
+        == RunState::Finished));
+    assert!(
+        h.state()
+            .live
+            .as_ref()
+            .unwrap()
+            .view
+            .summary
+            .as_ref()
+            .unwrap()
+            .stopped
+    );
+}
+
+#[test]
+fn malformed_preset_shows_the_error_and_keeps_the_experiment() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.ron");
+    std::fs::write(&bad, "(distill: (temperature: 2.0,, alpha: 0.5))").unwrap();
+    let dialogs = ScriptedDialogs::default();
+    dialogs.answer_next(Some(bad));
+    let mut h = harness(dialogs.clone());
+    let before = h.state().experiment.clone();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    settle(&mut h);
+    settle(&mut h);
+    assert_eq!(
+        dialogs.asked.lock().unwrap().len(),
+        1,
+        "Ctrl+O asked for a file"
+    );
+    let w = h.state();
+    assert_eq!(w.experiment, before, "the old experiment stays loaded");
+    let msg = w
+        .messages
+        .iter()
+        .find(|m| m.error)
+        .expect("an error message is shown");
+    assert!(msg.text.contains("broken.ron:1:"), "{}", msg.text);
+    // The message can be dismissed.
+    h.get_by_label("Dismiss").click();
+    settle(&mut h);
+    assert!(h.state().messages.is_empty());
+}
+
+#[test]
+fn save_then_open_round_trips_the_experiment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.ron");
+    let dialogs = ScriptedDialogs::default();
+    dialogs.answer_next(Some(path.clone()));
+    dialogs.answer_next(Some(path.clone()));
+    let mut h = harness(dialogs);
+    h.get_by_role_and_label(Role::Slider, "Temperature T")
+        .set_value_accesskit(7.0);
+    h.get_by_role_and_label(Role::Slider, "Soft weight α")
+        .set_value_accesskit(0.25);
+    settle(&mut h);
+    let saved = h.state().experiment.clone();
+    h.get_by_label("Preset").click();
+    settle(&mut h);
+    h.get_by_label("Save as…").click();
+    settle(&mut h);
+    settle(&mut h);
+    assert!(path.is_file(), "the preset was written");
+    h.get_by_role_and_label(Role::Slider, "Temperature T")
+        .set_value_accesskit(2.0);
+    settle(&mut h);
+    assert_ne!(h.state().experiment, saved);
+    h.get_by_label("Preset").click();
+    settle(&mut h);
+    h.get_by_label("Open…  (Ctrl+O)").click();
+    settle(&mut h);
+    settle(&mut h);
+    assert_eq!(h.state().experiment, saved);
+    assert_eq!(h.state().view.current_file.as_deref(), Some(path.as_path()));
+}
