@@ -182,9 +182,11 @@ fn run(preset: &Path, inputs: &Inputs, out: Option<PathBuf>, quiet: bool) -> i32
         Err(e) => return fail(e, exit::BAD_INPUT),
     };
     let out = out.unwrap_or_else(|| default_out_dir(&exp));
-    if let Err(e) = crate::run::prepare_out_dir(&out) {
-        return fail(e, exit::BAD_INPUT);
-    }
+    let recorder = match crate::run::RunRecorder::start(&out, &exp) {
+        Ok(r) => std::sync::Mutex::new(r),
+        Err(e) => return fail(e, exit::BAD_INPUT),
+    };
+    let write_failed = std::sync::atomic::AtomicBool::new(false);
     let control = Control::new();
     let ctrlc_control = control.clone();
     // A second Ctrl+C while results are being written would lose them; the first one only stops.
@@ -193,7 +195,17 @@ fn run(preset: &Path, inputs: &Inputs, out: Option<PathBuf>, quiet: bool) -> i32
         ctrlc_control.stop();
     });
     let progress = progress::Progress::new(quiet);
-    let outcome = match train::run_blocking(&exp, &control, &|e| progress.on_event(&e)) {
+    let sink = |e: train::Event| {
+        let recorded = recorder.lock().unwrap_or_else(|p| p.into_inner()).record(&e);
+        // Report a failing write once; the final write says it again if it still fails.
+        if let Err(err) = recorded
+            && !write_failed.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            eprintln!("warning: {err}; training goes on");
+        }
+        progress.on_event(&e);
+    };
+    let outcome = match train::run_blocking(&exp, &control, &sink) {
         Ok(o) => o,
         Err(RunError::BadInput(msg)) => return fail(msg, exit::BAD_INPUT),
         Err(RunError::Device(msg)) => return fail(msg, exit::RUN_FAILED),

@@ -82,6 +82,8 @@ pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
         classes: splits.train.num_classes,
         image: splits.train.image,
     };
+    let memory = crate::train::memory::estimate(exp, io, splits.train.len(), splits.test.len());
+    crate::train::memory::check_fits(&memory, crate::train::memory::available_bytes(), "CPU")?;
     for spec in exp.teacher.members.iter().chain([&exp.student]) {
         crate::model::Net::build(spec, io, &burn::tensor::Device::flex())?;
     }
@@ -96,7 +98,8 @@ pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
         "experiment {} (seed {})\ndata: {} ({} train, {} test, {} features, {} classes); transfer set {} examples{}\n\
          teacher: {} member(s), {} parameters, {} MACs per example\n\
          student: {}, {} parameters, {} MACs per example (compression {:.1}×)\n\
-         distillation: T = {}, α = {}, {:?}{}",
+         distillation: T = {}, α = {}, {:?}{}\n\
+         memory: {memory}",
         exp.name,
         exp.seed,
         splits.description,

@@ -42,12 +42,26 @@ pub fn load_file(path: &Path) -> Result<Experiment, ConfigError> {
 
 /// Parse RON text; `origin` names the text in error messages (usually the file path).
 pub fn from_ron_str(text: &str, origin: &str) -> Result<Experiment, ConfigError> {
-    ron_options()
-        .from_str::<Experiment>(text)
-        .map_err(|err| ConfigError::Parse {
-            location: format!("{origin}:{}:{}", err.span.start.line, err.span.start.col),
-            message: explain(&err.code),
-        })
+    ron_options().from_str::<Experiment>(text).map_err(|err| {
+        let (line, col) = (err.span.start.line, err.span.start.col);
+        ConfigError::Parse {
+            location: format!("{origin}:{line}:{col}"),
+            message: format!("{}{}", explain(&err.code), excerpt(text, line, col)),
+        }
+    })
+}
+
+/// The offending line with a caret under the column, as compilers show it.
+fn excerpt(text: &str, line: usize, col: usize) -> String {
+    let Some(source) = text.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let pad: String = source
+        .chars()
+        .take(col.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("\n    {source}\n    {pad}^")
 }
 
 /// Serialise an experiment in the same dialect, readable by [`from_ron_str`].
@@ -144,9 +158,12 @@ mod tests {
     }
 
     #[test]
-    fn syntax_error_has_line_and_column() {
+    fn syntax_error_has_line_column_and_a_caret() {
         let err = from_ron_str("(\n  seed: 1,\n  name: \"x\" oops\n)", "f.ron").unwrap_err();
-        assert!(err.to_string().starts_with("f.ron:3:"), "{err}");
+        let msg = err.to_string();
+        assert!(msg.starts_with("f.ron:3:"), "{msg}");
+        assert!(msg.contains("\n      name: \"x\" oops\n"), "{msg}");
+        assert!(msg.trim_end().ends_with('^'), "{msg}");
     }
 
     #[test]

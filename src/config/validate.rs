@@ -95,7 +95,29 @@ pub fn known_classes(source: &DataSource) -> Option<usize> {
     }
 }
 
+/// Files and folders a source reads must exist; their contents are checked when they load.
+fn check_paths(c: &mut Checker, source: &DataSource) {
+    let folder_hint = "does not exist (give the folder with the IDX files, or --data-dir DIR)";
+    match source {
+        DataSource::Mnist(dir) | DataSource::FashionMnist(dir) => {
+            c.check(dir.is_dir(), "data.source", dir, folder_hint);
+        }
+        DataSource::Csv(csv) => {
+            c.check(csv.path.is_file(), "data.source.path", &csv.path, "no such file");
+        }
+        DataSource::Idx(files) => {
+            let at = |p: &std::path::Path| files.dir.as_ref().map_or(p.to_path_buf(), |d| d.join(p));
+            let named = [Some(&files.train_images), Some(&files.train_labels), files.test_images.as_ref(), files.test_labels.as_ref()];
+            for path in named.into_iter().flatten() {
+                c.check(at(path).is_file(), "data.source", at(path), "no such file");
+            }
+        }
+        DataSource::Digits | DataSource::Synthetic(_) => {}
+    }
+}
+
 fn check_data(c: &mut Checker, data: &DataConfig) {
+    check_paths(c, &data.source);
     c.range_f64(
         "data.test_fraction",
         data.test_fraction,

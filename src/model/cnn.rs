@@ -39,7 +39,7 @@ impl Cnn {
         );
         if h == 0 || w == 0 {
             return Err(format!(
-                "{stages} pooling stages shrink a {}×{} image to nothing; use at most {}",
+                "{stages} pooling stages shrink {}×{} images to nothing; use at most {}",
                 image.height,
                 image.width,
                 image.height.min(image.width).ilog2()

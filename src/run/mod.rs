@@ -30,11 +30,72 @@ impl WriteError {
 }
 
 /// Create `dir` if needed and prove it is writable, before any training time is spent.
+/// Temporary files a killed run left behind are removed.
 pub fn prepare_out_dir(dir: &Path) -> Result<(), WriteError> {
     std::fs::create_dir_all(dir.join("weights")).map_err(|e| WriteError::io(dir, e))?;
+    for folder in [dir.to_path_buf(), dir.join("weights")] {
+        remove_stale_temporaries(&folder);
+    }
     let probe = dir.join(".distillery-write-test");
     write_atomic(&probe, b"ok")?;
     std::fs::remove_file(&probe).map_err(|e| WriteError::io(&probe, e))
+}
+
+/// Whether `name` is one of [`write_atomic`]'s temporary files.
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+fn remove_stale_temporaries(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().is_some_and(is_temporary) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes a run's files while it trains — the resolved config at once, the metrics after
+/// epochs — so a run killed at any moment still leaves complete files of what it measured.
+pub struct RunRecorder {
+    dir: PathBuf,
+    steps: Vec<StepMetrics>,
+    epochs: Vec<EpochMetrics>,
+    last_write: std::time::Instant,
+}
+
+/// Metrics are rewritten at most this often.
+const RECORD_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl RunRecorder {
+    pub fn start(dir: &Path, experiment: &Experiment) -> Result<Self, WriteError> {
+        prepare_out_dir(dir)?;
+        write_atomic(&dir.join("config.ron"), to_ron_string(experiment).as_bytes())?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            steps: Vec::new(),
+            epochs: Vec::new(),
+            last_write: std::time::Instant::now(),
+        })
+    }
+
+    /// Take an event; after an epoch, rewrite the metrics if the last write is old enough.
+    pub fn record(&mut self, event: &crate::train::Event) -> Result<(), WriteError> {
+        use crate::train::Event;
+        match event {
+            Event::Steps(steps) => self.steps.extend_from_slice(steps),
+            Event::Epoch(e) => {
+                self.epochs.push(*e);
+                if self.last_write.elapsed() >= RECORD_EVERY {
+                    self.last_write = std::time::Instant::now();
+                    write_atomic(&self.dir.join("metrics.csv"), steps_csv(&self.steps).as_bytes())?;
+                    write_atomic(&self.dir.join("epochs.csv"), epochs_csv(&self.epochs).as_bytes())?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// Write `bytes` to `path` atomically (temporary file, fsync, rename).
@@ -233,7 +294,8 @@ fn csv_rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
         .map(|(i, l)| (i + 1, l.split(',').collect()))
 }
 
-fn parse_steps(text: &str) -> Result<Vec<StepMetrics>, String> {
+/// Parse a `metrics.csv` written by [`steps_csv`].
+pub fn parse_steps(text: &str) -> Result<Vec<StepMetrics>, String> {
     csv_rows(text)
         .map(|(line, c)| {
             let phase = phase_from(c[0]).filter(|_| c.len() == 8);
@@ -252,7 +314,8 @@ fn parse_steps(text: &str) -> Result<Vec<StepMetrics>, String> {
         .collect()
 }
 
-fn parse_epochs(text: &str) -> Result<Vec<EpochMetrics>, String> {
+/// Parse an `epochs.csv` written by [`epochs_csv`].
+pub fn parse_epochs(text: &str) -> Result<Vec<EpochMetrics>, String> {
     csv_rows(text)
         .map(|(line, c)| {
             let phase = phase_from(c[0]).filter(|_| c.len() == 9);

@@ -56,6 +56,11 @@ fn probe_gpu() -> &'static GpuProbe {
     })
 }
 
+/// Whether `device: Auto` trains on a GPU here.
+pub fn auto_uses_gpu() -> bool {
+    probe_gpu().is_ok()
+}
+
 /// Threads the CPU backend uses.
 pub fn cpu_threads() -> usize {
     rayon::current_num_threads()

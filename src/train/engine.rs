@@ -46,6 +46,17 @@ pub fn run_experiment(
     let transfer = select_transfer(&splits.train, &exp.transfer, exp.seed)
         .map_err(|e| RunError::BadInput(e.to_string()))?;
     let (device, device_info) = device::select(exp.device).map_err(RunError::Device)?;
+    let io = IoShape {
+        inputs: splits.train.num_features,
+        classes: splits.train.num_classes,
+        image: splits.train.image,
+    };
+    // Checked before any tensor exists: a configuration that cannot fit is refused up front.
+    let needed = super::memory::estimate(exp, io, splits.train.len(), splits.test.len());
+    if !device_info.is_gpu() {
+        super::memory::check_fits(&needed, super::memory::available_bytes(), "CPU")
+            .map_err(RunError::BadInput)?;
+    }
     if let Some(note) = &device_info.note {
         sink(Event::Notice(format!("training on the CPU ({note})")));
     }

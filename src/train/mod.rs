@@ -9,6 +9,7 @@ pub mod device;
 mod engine;
 mod eval;
 mod events;
+pub mod memory;
 mod summary;
 
 pub use control::{Control, Flow};
@@ -124,8 +125,33 @@ pub fn spawn(experiment: Experiment) -> TrainingHandle {
 }
 
 /// Run on this thread. A panic inside the engine (a device fault, say) becomes an error
-/// rather than taking the caller down.
+/// rather than taking the caller down; when the GPU was picked automatically and fails
+/// (lost, out of memory), the run starts again on the CPU with a notice.
 pub fn run_blocking(
+    experiment: &Experiment,
+    control: &Control,
+    sink: &(dyn Fn(Event) + Sync),
+) -> Result<Outcome, RunError> {
+    match run_catching(experiment, control, sink) {
+        Err(RunError::Device(why)) if retry_on_cpu(experiment.device, device::auto_uses_gpu(), control) => {
+            sink(Event::Notice(format!("{why}; training again on the CPU")));
+            let on_cpu = Experiment {
+                device: crate::config::DeviceChoice::Cpu,
+                ..experiment.clone()
+            };
+            run_catching(&on_cpu, control, sink)
+        }
+        other => other,
+    }
+}
+
+/// A failed device is worth a second try on the CPU only when nobody asked for the GPU
+/// explicitly, the GPU was in use, and the user has not stopped the run.
+fn retry_on_cpu(choice: crate::config::DeviceChoice, gpu_in_use: bool, control: &Control) -> bool {
+    choice == crate::config::DeviceChoice::Auto && gpu_in_use && !control.is_stopped()
+}
+
+fn run_catching(
     experiment: &Experiment,
     control: &Control,
     sink: &(dyn Fn(Event) + Sync),
@@ -139,8 +165,38 @@ pub fn run_blocking(
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown cause".into());
-        Err(RunError::Device(format!(
-            "the training engine failed: {why}"
-        )))
+        Err(RunError::Device(format!("the training engine failed: {why}")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DeviceChoice;
+
+    #[test]
+    fn only_an_automatic_gpu_falls_back_to_the_cpu() {
+        let c = Control::new();
+        assert!(retry_on_cpu(DeviceChoice::Auto, true, &c));
+        assert!(!retry_on_cpu(DeviceChoice::Gpu, true, &c), "an explicit GPU request fails clearly");
+        assert!(!retry_on_cpu(DeviceChoice::Auto, false, &c), "a CPU failure is not retried");
+        assert!(!retry_on_cpu(DeviceChoice::Cpu, false, &c));
+        c.stop();
+        assert!(!retry_on_cpu(DeviceChoice::Auto, true, &c), "a stopped run stays stopped");
+    }
+
+    #[test]
+    fn a_panic_in_the_engine_becomes_an_error() {
+        let exp = Experiment::default();
+        let control = Control::new();
+        let sink = |e: Event| {
+            if let Event::Setup(_) = e {
+                panic!("simulated device loss");
+            }
+        };
+        let Err(RunError::Device(why)) = run_catching(&Experiment { device: DeviceChoice::Cpu, ..exp }, &control, &sink) else {
+            panic!("expected a device error");
+        };
+        assert!(why.contains("simulated device loss"), "{why}");
+    }
 }

@@ -1,7 +1,9 @@
 //! Integration tests, one binary so burn and eframe are linked once.
 
+mod bad_input;
 mod cli;
 mod engine;
 mod gui;
+mod kill;
 mod loaders;
 mod support;

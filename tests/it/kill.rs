@@ -1,0 +1,112 @@
+//! A headless run killed with SIGKILL at arbitrary moments leaves every output file either
+//! absent or complete and readable.
+
+use crate::support::{bin, root};
+use burn::module::Module;
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use distillery::config::{self, Experiment};
+use distillery::model::{IoShape, Net};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Delays spread over a ~3 s run (start, training, final writes), jittered by the clock so
+/// each test run kills at other moments; printed so a failure can be reproduced.
+fn kill_delays() -> Vec<Duration> {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    (0..10u64)
+        .map(|i| {
+            let jitter = (nanos.wrapping_mul(i + 7) >> 7) % 300;
+            Duration::from_millis(i * 320 + jitter)
+        })
+        .collect()
+}
+
+fn check_file(path: &Path, exp: &Experiment) -> Result<(), String> {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let text = || std::fs::read_to_string(path).map_err(|e| e.to_string());
+    let io = IoShape {
+        inputs: 64,
+        classes: 10,
+        image: Some(distillery::data::ImageShape {
+            channels: 1,
+            height: 8,
+            width: 8,
+        }),
+    };
+    let device = burn::tensor::Device::flex();
+    let spec = |stem: &str| {
+        if stem.starts_with("teacher") {
+            exp.teacher.members[0].clone()
+        } else {
+            exp.student.clone()
+        }
+    };
+    match name {
+        "config.ron" => config::from_ron_str(&text()?, name).map(drop).map_err(|e| e.to_string()),
+        "metrics.csv" => {
+            let steps = distillery::run::parse_steps(&text()?)?;
+            // Rows are complete and in order within each phase.
+            for w in steps.windows(2) {
+                if w[0].phase == w[1].phase && w[1].step != w[0].step + 1 {
+                    return Err(format!("steps jump from {} to {}", w[0].step, w[1].step));
+                }
+            }
+            Ok(())
+        }
+        "epochs.csv" => distillery::run::parse_epochs(&text()?).map(drop),
+        "summary.json" => serde_json::from_str::<distillery::train::Summary>(&text()?)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        n if n.ends_with(".bpk") => {
+            let net = Net::build(&spec(n), io, &device)?;
+            net.try_load_file(path).map(drop).map_err(|e| e.to_string())
+        }
+        n if n.ends_with(".safetensors") => {
+            let mut net = Net::build(&spec(n), io, &device)?;
+            net.load_from(&mut SafetensorsStore::from_file(path))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+        other => Err(format!("unexpected file {other}")),
+    }
+}
+
+#[test]
+fn sigkill_at_any_moment_leaves_only_complete_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["--set", "device=Cpu", "--set", "teacher.epochs=60", "--set", "train.epochs=200"];
+    let mut exp = config::load_file(&root().join("presets/digits-mlp.ron")).unwrap();
+    exp = config::apply_overrides(&exp, &args.chunks(2).map(|a| a[1].to_string()).collect::<Vec<_>>()).unwrap();
+    let delays = kill_delays();
+    println!("killing after {delays:?}");
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, delay) in delays.iter().enumerate() {
+        let dir = tmp.path().join(format!("run{i}"));
+        let mut child = Command::new(bin())
+            .args(["run", "presets/digits-mlp.ron", "--quiet", "--out", dir.to_str().unwrap()])
+            .args(args)
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(*delay);
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        for folder in [dir.clone(), dir.join("weights")] {
+            let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_str().unwrap().to_string();
+                if path.is_dir() || distillery::run::is_temporary(&name) {
+                    continue;
+                }
+                check_file(&path, &exp).unwrap_or_else(|e| panic!("after {delay:?}: {} is damaged: {e}", path.display()));
+                seen.insert(name);
+            }
+        }
+    }
+    println!("complete files seen: {seen:?}");
+    assert!(seen.contains("config.ron") && seen.contains("metrics.csv"), "{seen:?}");
+}
