@@ -196,7 +196,10 @@ fn run(preset: &Path, inputs: &Inputs, out: Option<PathBuf>, quiet: bool) -> i32
     });
     let progress = progress::Progress::new(quiet);
     let sink = |e: train::Event| {
-        let recorded = recorder.lock().unwrap_or_else(|p| p.into_inner()).record(&e);
+        let recorded = recorder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(&e);
         // Report a failing write once; the final write says it again if it still fails.
         if let Err(err) = recorded
             && !write_failed.swap(true, std::sync::atomic::Ordering::SeqCst)

@@ -103,11 +103,22 @@ fn check_paths(c: &mut Checker, source: &DataSource) {
             c.check(dir.is_dir(), "data.source", dir, folder_hint);
         }
         DataSource::Csv(csv) => {
-            c.check(csv.path.is_file(), "data.source.path", &csv.path, "no such file");
+            c.check(
+                csv.path.is_file(),
+                "data.source.path",
+                &csv.path,
+                "no such file",
+            );
         }
         DataSource::Idx(files) => {
-            let at = |p: &std::path::Path| files.dir.as_ref().map_or(p.to_path_buf(), |d| d.join(p));
-            let named = [Some(&files.train_images), Some(&files.train_labels), files.test_images.as_ref(), files.test_labels.as_ref()];
+            let at =
+                |p: &std::path::Path| files.dir.as_ref().map_or(p.to_path_buf(), |d| d.join(p));
+            let named = [
+                Some(&files.train_images),
+                Some(&files.train_labels),
+                files.test_images.as_ref(),
+                files.test_labels.as_ref(),
+            ];
             for path in named.into_iter().flatten() {
                 c.check(at(path).is_file(), "data.source", at(path), "no such file");
             }

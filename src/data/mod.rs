@@ -11,7 +11,7 @@ pub mod split;
 mod synthetic;
 pub mod transfer;
 
-pub use csv_source::load_csv;
+pub use csv_source::{load_csv, parse_csv};
 pub use idx::{read_idx, read_idx_images, read_idx_labels};
 pub use synthetic::generate as generate_synthetic;
 pub use transfer::{TransferSet, select_transfer};

@@ -47,7 +47,9 @@ pub fn is_temporary(name: &str) -> bool {
 }
 
 fn remove_stale_temporaries(folder: &Path) {
-    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
     for entry in entries.flatten() {
         if entry.file_name().to_str().is_some_and(is_temporary) {
             let _ = std::fs::remove_file(entry.path());
@@ -70,7 +72,10 @@ const RECORD_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 impl RunRecorder {
     pub fn start(dir: &Path, experiment: &Experiment) -> Result<Self, WriteError> {
         prepare_out_dir(dir)?;
-        write_atomic(&dir.join("config.ron"), to_ron_string(experiment).as_bytes())?;
+        write_atomic(
+            &dir.join("config.ron"),
+            to_ron_string(experiment).as_bytes(),
+        )?;
         Ok(Self {
             dir: dir.to_path_buf(),
             steps: Vec::new(),
@@ -88,8 +93,14 @@ impl RunRecorder {
                 self.epochs.push(*e);
                 if self.last_write.elapsed() >= RECORD_EVERY {
                     self.last_write = std::time::Instant::now();
-                    write_atomic(&self.dir.join("metrics.csv"), steps_csv(&self.steps).as_bytes())?;
-                    write_atomic(&self.dir.join("epochs.csv"), epochs_csv(&self.epochs).as_bytes())?;
+                    write_atomic(
+                        &self.dir.join("metrics.csv"),
+                        steps_csv(&self.steps).as_bytes(),
+                    )?;
+                    write_atomic(
+                        &self.dir.join("epochs.csv"),
+                        epochs_csv(&self.epochs).as_bytes(),
+                    )?;
                 }
             }
             _ => {}

@@ -144,6 +144,8 @@ struct Trainer<'a> {
     logits: Vec<Arc<TestLogits>>,
     /// The frozen teacher's test-set probabilities, once it exists, to compare students with.
     teacher_test_probs: Option<Vec<f32>>,
+    /// The student's initial weights, shared by the baseline and the distilled student.
+    student_init: Option<Net>,
 }
 
 impl<'a> Trainer<'a> {
@@ -181,6 +183,7 @@ impl<'a> Trainer<'a> {
             history: History::default(),
             logits: Vec::new(),
             teacher_test_probs: None,
+            student_init: None,
         })
     }
 
@@ -414,11 +417,18 @@ impl<'a> Trainer<'a> {
 
     // ----- baseline and student -------------------------------------------------------------
 
-    /// A freshly initialised student, identical for the baseline and the distilled student.
-    fn fresh_student(&self) -> Net {
-        self.device.seed(self.student_seed());
-        Net::build(&self.exp.student, self.io, &self.device.clone().autodiff())
-            .expect("checked when the trainer was built")
+    /// A freshly initialised student: clones of one network, so the baseline and the
+    /// distilled student start from the very same weights whatever else draws random numbers.
+    fn fresh_student(&mut self) -> Net {
+        let seed = self.student_seed();
+        let (exp, io, device) = (self.exp, self.io, &self.device);
+        self.student_init
+            .get_or_insert_with(|| {
+                device.seed(seed);
+                Net::build(&exp.student, io, &device.clone().autodiff())
+                    .expect("checked when the trainer was built")
+            })
+            .clone()
     }
 
     #[allow(clippy::type_complexity)]
@@ -521,6 +531,8 @@ impl<'a> Trainer<'a> {
             steps_per_epoch: indices.len().div_ceil(batch_size),
         });
         let (mut optim, lr) = optimizer(cfg);
+        // Dropout masks (and weights not drawn yet) follow the phase's seed.
+        self.device.seed(shuffle_seed);
         let mut rng = split::rng(shuffle_seed, 40);
         let mut weights = LossWeights::from(&self.exp.distill);
         let mut window = LossWindow {

@@ -30,7 +30,11 @@ pub fn human(bytes: u64) -> String {
         v /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
 }
 
 impl fmt::Display for MemoryEstimate {
@@ -77,10 +81,18 @@ fn training_copies(opt: &OptimizerSpec) -> u64 {
 }
 
 /// The peak memory of `exp` on data of this shape and size.
-pub fn estimate(exp: &Experiment, io: IoShape, train_examples: usize, test_examples: usize) -> MemoryEstimate {
+pub fn estimate(
+    exp: &Experiment,
+    io: IoShape,
+    train_examples: usize,
+    test_examples: usize,
+) -> MemoryEstimate {
     let copies = training_copies(&exp.train.optimizer);
     let members = &exp.teacher.members;
-    let teacher_params: Vec<u64> = members.iter().map(|m| arch_size(m, io).parameters as u64).collect();
+    let teacher_params: Vec<u64> = members
+        .iter()
+        .map(|m| arch_size(m, io).parameters as u64)
+        .collect();
     let largest_member = teacher_params.iter().copied().max().unwrap_or(0);
     let student = arch_size(&exp.student, io).parameters as u64;
     let rows = (train_examples + test_examples) as u64;
@@ -96,8 +108,14 @@ pub fn estimate(exp: &Experiment, io: IoShape, train_examples: usize, test_examp
         parts: vec![
             ("data", rows * (io.inputs as u64 * F32 + 8)),
             // One member trains at a time; the others are kept frozen.
-            ("teacher", (teacher_total + largest_member * (copies - 1)) * F32),
-            ("teacher logits", train_examples as u64 * io.classes as u64 * members.len() as u64 * F32),
+            (
+                "teacher",
+                (teacher_total + largest_member * (copies - 1)) * F32,
+            ),
+            (
+                "teacher logits",
+                train_examples as u64 * io.classes as u64 * members.len() as u64 * F32,
+            ),
             // The baseline is kept while the student trains.
             ("students", student * (copies + 1) * F32),
             ("activations", (batch * 2 + EVAL_ROWS) * act * F32),
@@ -114,8 +132,14 @@ pub fn available_bytes() -> Option<u64> {
 }
 
 /// Refuse an estimate that does not fit in `available` bytes, leaving a tenth as headroom.
-pub fn check_fits(estimate: &MemoryEstimate, available: Option<u64>, where_: &str) -> Result<(), String> {
-    let Some(available) = available else { return Ok(()) };
+pub fn check_fits(
+    estimate: &MemoryEstimate,
+    available: Option<u64>,
+    where_: &str,
+) -> Result<(), String> {
+    let Some(available) = available else {
+        return Ok(());
+    };
     if estimate.total() <= available / 10 * 9 {
         return Ok(());
     }

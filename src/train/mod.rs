@@ -133,7 +133,9 @@ pub fn run_blocking(
     sink: &(dyn Fn(Event) + Sync),
 ) -> Result<Outcome, RunError> {
     match run_catching(experiment, control, sink) {
-        Err(RunError::Device(why)) if retry_on_cpu(experiment.device, device::auto_uses_gpu(), control) => {
+        Err(RunError::Device(why))
+            if retry_on_cpu(experiment.device, device::auto_uses_gpu(), control) =>
+        {
             sink(Event::Notice(format!("{why}; training again on the CPU")));
             let on_cpu = Experiment {
                 device: crate::config::DeviceChoice::Cpu,
@@ -165,7 +167,9 @@ fn run_catching(
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "unknown cause".into());
-        Err(RunError::Device(format!("the training engine failed: {why}")))
+        Err(RunError::Device(format!(
+            "the training engine failed: {why}"
+        )))
     })
 }
 
@@ -178,11 +182,20 @@ mod tests {
     fn only_an_automatic_gpu_falls_back_to_the_cpu() {
         let c = Control::new();
         assert!(retry_on_cpu(DeviceChoice::Auto, true, &c));
-        assert!(!retry_on_cpu(DeviceChoice::Gpu, true, &c), "an explicit GPU request fails clearly");
-        assert!(!retry_on_cpu(DeviceChoice::Auto, false, &c), "a CPU failure is not retried");
+        assert!(
+            !retry_on_cpu(DeviceChoice::Gpu, true, &c),
+            "an explicit GPU request fails clearly"
+        );
+        assert!(
+            !retry_on_cpu(DeviceChoice::Auto, false, &c),
+            "a CPU failure is not retried"
+        );
         assert!(!retry_on_cpu(DeviceChoice::Cpu, false, &c));
         c.stop();
-        assert!(!retry_on_cpu(DeviceChoice::Auto, true, &c), "a stopped run stays stopped");
+        assert!(
+            !retry_on_cpu(DeviceChoice::Auto, true, &c),
+            "a stopped run stays stopped"
+        );
     }
 
     #[test]
@@ -194,7 +207,14 @@ mod tests {
                 panic!("simulated device loss");
             }
         };
-        let Err(RunError::Device(why)) = run_catching(&Experiment { device: DeviceChoice::Cpu, ..exp }, &control, &sink) else {
+        let Err(RunError::Device(why)) = run_catching(
+            &Experiment {
+                device: DeviceChoice::Cpu,
+                ..exp
+            },
+            &control,
+            &sink,
+        ) else {
             panic!("expected a device error");
         };
         assert!(why.contains("simulated device loss"), "{why}");

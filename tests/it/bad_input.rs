@@ -7,46 +7,108 @@ use std::process::Command;
 /// (preset, words the message must contain)
 const CASES: &[(&str, &[&str])] = &[
     ("syntax-error.ron", &["syntax-error.ron:4:32", "^"]),
-    ("unknown-field.ron", &["unknown field `temprature`", "did you mean `temperature`"]),
-    ("unknown-variant.ron", &["unknown variant `KL`", "did you mean `Kl`"]),
+    (
+        "unknown-field.ron",
+        &["unknown field `temprature`", "did you mean `temperature`"],
+    ),
+    (
+        "unknown-variant.ron",
+        &["unknown variant `KL`", "did you mean `Kl`"],
+    ),
     ("wrong-type.ron", &["wrong-type.ron:2:", "Expected integer"]),
-    ("negative-temperature.ron", &["distill.temperature = -1.0", "greater than 0"]),
+    (
+        "negative-temperature.ron",
+        &["distill.temperature = -1.0", "greater than 0"],
+    ),
     ("zero-temperature.ron", &["distill.temperature = 0.0"]),
-    ("alpha-out-of-range.ron", &["distill.alpha = 1.5", "between 0 and 1"]),
+    (
+        "alpha-out-of-range.ron",
+        &["distill.alpha = 1.5", "between 0 and 1"],
+    ),
     ("zero-width.ron", &["student.hidden = 0"]),
     ("absurd-width.ron", &["student.hidden = 10000000", "16384"]),
     ("batch-zero.ron", &["train.batch_size = 0"]),
     ("epochs-zero.ron", &["train.epochs = 0"]),
     ("fraction-zero.ron", &["transfer.fraction = 0.0", "(0, 1]"]),
     ("fraction-above-one.ron", &["transfer.fraction = 1.5"]),
-    ("omit-every-class.ron", &["transfer.omit_classes", "omits every class"]),
-    ("empty-ensemble.ron", &["teacher.members = 0", "between 1 and 16 members"]),
+    (
+        "omit-every-class.ron",
+        &["transfer.omit_classes", "omits every class"],
+    ),
+    (
+        "empty-ensemble.ron",
+        &["teacher.members = 0", "between 1 and 16 members"],
+    ),
     ("cnn-on-points.ron", &["a CNN needs image data"]),
     ("cnn-too-deep.ron", &["4 pooling stages", "at most 3"]),
     (
         "many-problems.ron",
-        &["4 invalid settings", "distill.temperature", "distill.alpha", "train.batch_size", "train.epochs"],
+        &[
+            "4 invalid settings",
+            "distill.temperature",
+            "distill.alpha",
+            "train.batch_size",
+            "train.epochs",
+        ],
     ),
-    ("missing-mnist-folder.ron", &["no-such-folder", "does not exist", "--data-dir"]),
+    (
+        "missing-mnist-folder.ron",
+        &["no-such-folder", "does not exist", "--data-dir"],
+    ),
     ("missing-csv.ron", &["no-such.csv", "no such file"]),
-    ("missing-teacher-weights.ron", &["teacher.weights", "no-weights"]),
+    (
+        "missing-teacher-weights.ron",
+        &["teacher.weights", "no-weights"],
+    ),
     ("huge-model.ron", &["GiB", "students", "free"]),
     ("csv-ragged.ron", &["ragged.csv:3:3", "2 columns"]),
-    ("csv-non-numeric.ron", &["non-numeric.csv:3:2", "`four` is not a number"]),
+    (
+        "csv-non-numeric.ron",
+        &["non-numeric.csv:3:2", "`four` is not a number"],
+    ),
     ("csv-empty.ron", &["empty.csv", "no data rows"]),
-    ("csv-single-class.ron", &["single-class.csv", "at least two classes"]),
-    ("csv-missing-label-column.ron", &["no column is named `label`", "x, y, kind"]),
-    ("idx-bad-magic.ron", &["bad-magic-images", "wrong magic number"]),
-    ("idx-truncated.ron", &["truncated-images", "truncated", "need 16 data bytes"]),
-    ("idx-trailing-bytes.ron", &["long-images", "longer than its header"]),
+    (
+        "csv-single-class.ron",
+        &["single-class.csv", "at least two classes"],
+    ),
+    (
+        "csv-missing-label-column.ron",
+        &["no column is named `label`", "x, y, kind"],
+    ),
+    (
+        "idx-bad-magic.ron",
+        &["bad-magic-images", "wrong magic number"],
+    ),
+    (
+        "idx-truncated.ron",
+        &["truncated-images", "truncated", "need 16 data bytes"],
+    ),
+    (
+        "idx-trailing-bytes.ron",
+        &["long-images", "longer than its header"],
+    ),
     ("idx-count-mismatch.ron", &["3 labels", "4 images"]),
-    ("idx-corrupt-gzip.ron", &["corrupt-images-idx3-ubyte.gz", "damaged or not gzip"]),
-    ("idx-dimension-mismatch.ron", &["labels-as-images", "1 dimension"]),
+    (
+        "idx-corrupt-gzip.ron",
+        &["corrupt-images-idx3-ubyte.gz", "damaged or not gzip"],
+    ),
+    (
+        "idx-dimension-mismatch.ron",
+        &["labels-as-images", "1 dimension"],
+    ),
 ];
 
 fn distillery(args: &[&str]) -> (Option<i32>, String) {
-    let o = Command::new(bin()).args(args).current_dir(root()).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(bin())
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     (o.status.code(), text)
 }
 
@@ -60,17 +122,26 @@ fn every_bad_input_is_refused_with_a_clear_message() {
     files.sort();
     let mut listed: Vec<String> = CASES.iter().map(|(f, _)| f.to_string()).collect();
     listed.sort();
-    assert_eq!(files, listed, "every corpus file has a row in the table and every row a file");
+    assert_eq!(
+        files, listed,
+        "every corpus file has a row in the table and every row a file"
+    );
     let out = tempfile::tempdir().unwrap();
     let out = out.path().to_str().unwrap();
     let mut failures = Vec::new();
     for (file, words) in CASES {
         let path = format!("tests/bad_input/{file}");
-        for args in [vec!["check", path.as_str()], vec!["run", path.as_str(), "--quiet", "--out", out]] {
+        for args in [
+            vec!["check", path.as_str()],
+            vec!["run", path.as_str(), "--quiet", "--out", out],
+        ] {
             let (code, text) = distillery(&args);
             let missing: Vec<&&str> = words.iter().filter(|w| !text.contains(**w)).collect();
             if code != Some(2) || !missing.is_empty() || text.contains("panicked") {
-                failures.push(format!("{}: exit {code:?}, missing {missing:?}\n{text}", args.join(" ")));
+                failures.push(format!(
+                    "{}: exit {code:?}, missing {missing:?}\n{text}",
+                    args.join(" ")
+                ));
             }
         }
     }

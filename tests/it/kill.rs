@@ -13,7 +13,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Delays spread over a ~3 s run (start, training, final writes), jittered by the clock so
 /// each test run kills at other moments; printed so a failure can be reproduced.
 fn kill_delays() -> Vec<Duration> {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
     (0..10u64)
         .map(|i| {
             let jitter = (nanos.wrapping_mul(i + 7) >> 7) % 300;
@@ -43,7 +46,9 @@ fn check_file(path: &Path, exp: &Experiment) -> Result<(), String> {
         }
     };
     match name {
-        "config.ron" => config::from_ron_str(&text()?, name).map(drop).map_err(|e| e.to_string()),
+        "config.ron" => config::from_ron_str(&text()?, name)
+            .map(drop)
+            .map_err(|e| e.to_string()),
         "metrics.csv" => {
             let steps = distillery::run::parse_steps(&text()?)?;
             // Rows are complete and in order within each phase.
@@ -75,16 +80,33 @@ fn check_file(path: &Path, exp: &Experiment) -> Result<(), String> {
 #[test]
 fn sigkill_at_any_moment_leaves_only_complete_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let args = ["--set", "device=Cpu", "--set", "teacher.epochs=60", "--set", "train.epochs=200"];
+    let args = [
+        "--set",
+        "device=Cpu",
+        "--set",
+        "teacher.epochs=60",
+        "--set",
+        "train.epochs=200",
+    ];
     let mut exp = config::load_file(&root().join("presets/digits-mlp.ron")).unwrap();
-    exp = config::apply_overrides(&exp, &args.chunks(2).map(|a| a[1].to_string()).collect::<Vec<_>>()).unwrap();
+    exp = config::apply_overrides(
+        &exp,
+        &args.chunks(2).map(|a| a[1].to_string()).collect::<Vec<_>>(),
+    )
+    .unwrap();
     let delays = kill_delays();
     println!("killing after {delays:?}");
     let mut seen = std::collections::BTreeSet::new();
     for (i, delay) in delays.iter().enumerate() {
         let dir = tmp.path().join(format!("run{i}"));
         let mut child = Command::new(bin())
-            .args(["run", "presets/digits-mlp.ron", "--quiet", "--out", dir.to_str().unwrap()])
+            .args([
+                "run",
+                "presets/digits-mlp.ron",
+                "--quiet",
+                "--out",
+                dir.to_str().unwrap(),
+            ])
             .args(args)
             .current_dir(root())
             .stdout(std::process::Stdio::null())
@@ -95,18 +117,25 @@ fn sigkill_at_any_moment_leaves_only_complete_files() {
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
         for folder in [dir.clone(), dir.join("weights")] {
-            let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
             for entry in entries {
                 let path = entry.unwrap().path();
                 let name = path.file_name().unwrap().to_str().unwrap().to_string();
                 if path.is_dir() || distillery::run::is_temporary(&name) {
                     continue;
                 }
-                check_file(&path, &exp).unwrap_or_else(|e| panic!("after {delay:?}: {} is damaged: {e}", path.display()));
+                check_file(&path, &exp).unwrap_or_else(|e| {
+                    panic!("after {delay:?}: {} is damaged: {e}", path.display())
+                });
                 seen.insert(name);
             }
         }
     }
     println!("complete files seen: {seen:?}");
-    assert!(seen.contains("config.ron") && seen.contains("metrics.csv"), "{seen:?}");
+    assert!(
+        seen.contains("config.ron") && seen.contains("metrics.csv"),
+        "{seen:?}"
+    );
 }

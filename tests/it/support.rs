@@ -25,3 +25,10 @@ pub fn mnist_dir() -> PathBuf {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_distillery"))
 }
+
+/// burn's random generator is global to the process: tests that compare trained numbers take
+/// this lock, so another test's draws cannot interleave with theirs.
+pub fn training_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
