@@ -112,3 +112,51 @@ pub fn save(storage: &mut dyn eframe::Storage, experiment: &Experiment, view: &V
     storage.set_string(EXPERIMENT_KEY, to_ron_string(experiment));
     eframe::set_value(storage, VIEW_KEY, view);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct MemoryStorage(HashMap<String, String>);
+
+    impl eframe::Storage for MemoryStorage {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_string(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+
+    #[test]
+    fn experiment_and_view_survive_a_restart() {
+        let mut storage = MemoryStorage::default();
+        let mut exp = crate::app::presets::built_in("ensemble").unwrap();
+        exp.distill.temperature = 7.5;
+        let view = ViewSettings {
+            dark_mode: false,
+            tab: Tab::Regions,
+            smoothing: 0.3,
+            ..ViewSettings::default()
+        };
+        save(&mut storage, &exp, &view);
+        let (back, back_view) = load(Some(&storage));
+        assert_eq!(back, Some(exp));
+        assert_eq!(back_view, view);
+    }
+
+    #[test]
+    fn a_damaged_store_falls_back_to_defaults() {
+        let mut storage = MemoryStorage::default();
+        storage.set_string(EXPERIMENT_KEY, "(distill: (".into());
+        let (exp, view) = load(Some(&storage));
+        assert_eq!(exp, None);
+        assert_eq!(view, ViewSettings::default());
+    }
+}

@@ -281,8 +281,9 @@ impl Workbench {
             }
             .ui(ui);
         });
+        // Messages sit at the bottom so their coming and going never moves the controls.
         if !self.messages.is_empty() {
-            egui::Panel::top("messages").show(ui, |ui| self.messages_ui(ui));
+            egui::Panel::bottom("messages").show(ui, |ui| self.messages_ui(ui));
         }
         egui::Panel::left("experiment")
             .resizable(true)

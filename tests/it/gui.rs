@@ -245,3 +245,57 @@ fn save_then_open_round_trips_the_experiment() {
     assert_eq!(h.state().experiment, saved);
     assert_eq!(h.state().view.current_file.as_deref(), Some(path.as_path()));
 }
+
+#[test]
+fn changing_t_during_a_run_reaches_the_student_and_is_marked() {
+    let _serial = crate::support::training_lock();
+    let mut h = harness(ScriptedDialogs::default());
+    let mut exp = tiny();
+    exp.train.epochs = 150;
+    h.state_mut().experiment = exp;
+    h.step();
+    h.get_by_label("Start").click();
+    h.step();
+    // Wait for the student phase, then move the temperature slider.
+    assert!(step_until(&mut h, Duration::from_secs(60), |w| {
+        w.live.as_ref().is_some_and(|l| {
+            l.progress.phase == Some(distillery::train::Phase::Student) && l.progress.step > 50
+        })
+    }));
+    h.get_by_role_and_label(Role::Slider, "Temperature T")
+        .set_value_accesskit(8.0);
+    h.step();
+    assert!(step_until(&mut h, Duration::from_secs(120), |w| {
+        w.live
+            .as_ref()
+            .is_some_and(|l| l.state == RunState::Finished)
+    }));
+    let live = h.state().live.as_ref().unwrap();
+    let changes = &live.view.weight_changes;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].1, 8.0, "the new T is marked on the curves");
+    let steps = &live.outcome.as_ref().unwrap().history.steps;
+    let student: Vec<_> = steps
+        .iter()
+        .filter(|s| s.phase == distillery::train::Phase::Student)
+        .collect();
+    assert_eq!(student.first().unwrap().temperature, 4.0);
+    assert_eq!(
+        student.last().unwrap().temperature,
+        8.0,
+        "later steps used the new T"
+    );
+}
+
+#[test]
+fn temperature_tab_snapshot() {
+    let mut h = Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(|cc| {
+            Workbench::new(cc, Launch::default(), Box::new(ScriptedDialogs::default()))
+        });
+    h.state_mut().view.tab = Tab::Temperature;
+    h.state_mut().view.use_hand_logits = true;
+    settle(&mut h);
+    h.snapshot("temperature_hand_logits");
+}
