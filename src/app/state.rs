@@ -116,6 +116,7 @@ pub fn save(storage: &mut dyn eframe::Storage, experiment: &Experiment, view: &V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eframe::Storage as _;
     use std::collections::HashMap;
 
     #[derive(Default)]
