@@ -42,6 +42,59 @@ pub fn next_student_error(
     })
 }
 
+/// The Curves tab's side strip: the chosen test example's class probabilities at the
+/// training T, moving as each model learns.
+pub fn live_probabilities_ui(
+    ui: &mut Ui,
+    view: Option<&RunView>,
+    preview: &mut DataPreview,
+    sample: usize,
+    t: f32,
+    combine: Combine,
+) {
+    let Some(splits) = preview.data.clone() else {
+        return;
+    };
+    let test = &splits.test;
+    let sample = sample.min(test.len().saturating_sub(1));
+    let label = test.labels[sample] as usize;
+    ui.label(RichText::new(format!("Test example {sample} at T = {t:.1}")).strong());
+    ui.horizontal(|ui| {
+        if let Some(tex) = preview.test_image(ui.ctx(), sample) {
+            ui.image((tex.id(), egui::vec2(64.0, 64.0)));
+        }
+        ui.label(format!(
+            "true class {}
+(choose another in Probabilities)",
+            test.class_names[label]
+        ));
+    });
+    let models: Vec<(Role, Vec<f32>)> = Role::ALL
+        .iter()
+        .filter_map(|&role| {
+            let logits = view?.logits.get(&role)?;
+            let how = if role == Role::Teacher {
+                combine
+            } else {
+                Combine::MeanLogits
+            };
+            Some((role, model_probs(logits, sample, t, how)?))
+        })
+        .collect();
+    if models.is_empty() {
+        ui.label("Bars appear after each model's first epoch.");
+        return;
+    }
+    bars_plot(
+        ui,
+        "live-probability-bars",
+        &models,
+        label,
+        &test.class_names,
+        t,
+    );
+}
+
 pub struct ProbabilitiesTab<'a> {
     pub view: Option<&'a RunView>,
     pub preview: &'a mut DataPreview,
@@ -193,9 +246,20 @@ fn stats_table(ui: &mut Ui, rows: &[(Role, Vec<f32>)], label: usize, names: &[St
 }
 
 fn bars_ui(ui: &mut Ui, models: &[(Role, Vec<f32>)], label: usize, names: &[String], t: f32) {
+    bars_plot(ui, "probability-bars", models, label, names, t);
+}
+
+fn bars_plot(
+    ui: &mut Ui,
+    id: &str,
+    models: &[(Role, Vec<f32>)],
+    label: usize,
+    names: &[String],
+    t: f32,
+) {
     let width = 0.8 / models.len() as f64;
     let names = names.to_vec();
-    Plot::new("probability-bars")
+    Plot::new(id)
         .legend(Legend::default())
         .allow_scroll(false)
         .allow_drag(false)

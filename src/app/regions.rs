@@ -84,8 +84,11 @@ pub fn regions_ui(
                 continue;
             };
             let [x0, x1, y0, y1] = grid.bounds.map(|v| v as f64);
+            let side = col.available_width();
             Plot::new(("regions", role.name()))
                 .data_aspect(1.0)
+                .width(side)
+                .height(side)
                 .link_axis(link, [true, true])
                 .show_axes(false)
                 .show(col, |plot| {
@@ -118,6 +121,7 @@ pub fn regions_ui(
                 });
         }
     });
+    ui.label("Each cell shows the class a model predicts there, paler where it is less sure; the points are the test set, coloured by their true class.");
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use super::curves::curves_ui;
 use super::dialogs::{DialogKind, DialogRequest, FileDialogs, PendingPath};
 use super::experiment_panel::ExperimentPanel;
 use super::preview::DataPreview;
-use super::probabilities::ProbabilitiesTab;
+use super::probabilities::{ProbabilitiesTab, live_probabilities_ui};
 use super::regions::{RegionTextures, regions_ui};
 use super::runs::{RunRecord, runs_ui};
 use super::session::{LiveRun, RunState, RunView};
@@ -353,16 +353,24 @@ impl Workbench {
 
     fn tab_ui(&mut self, ui: &mut Ui) {
         match self.view.tab {
-            Tab::Curves => curves_ui(ui, self.live.as_mut().map(|l| &mut l.view), &mut self.view),
+            Tab::Curves => {
+                let combine = self.experiment.teacher.combine;
+                let t = self.experiment.distill.temperature as f32;
+                let sample = self.view.sample;
+                egui::Panel::right("live-probabilities")
+                    .resizable(true)
+                    .default_size(300.0)
+                    .show(ui, |ui| {
+                        let view = view_on_same_data(&self.live, &self.experiment);
+                        live_probabilities_ui(ui, view, &mut self.preview, sample, t, combine);
+                    });
+                curves_ui(ui, self.live.as_mut().map(|l| &mut l.view), &mut self.view);
+            }
             Tab::Probabilities => {
                 let combine = self.experiment.teacher.combine;
                 let train_temperature = self.experiment.distill.temperature as f32;
-                let view = self.live.as_ref().filter(|l| {
-                    l.experiment.data == self.experiment.data
-                        && l.experiment.seed == self.experiment.seed
-                });
                 ProbabilitiesTab {
-                    view: view.map(|l| &l.view),
+                    view: view_on_same_data(&self.live, &self.experiment),
                     preview: &mut self.preview,
                     settings: &mut self.view,
                     combine,
@@ -387,16 +395,8 @@ impl Workbench {
                 .ui(ui);
             }
             Tab::Regions => {
-                let view = self.live.as_ref().filter(|l| {
-                    l.experiment.data == self.experiment.data
-                        && l.experiment.seed == self.experiment.seed
-                });
-                regions_ui(
-                    ui,
-                    view.map(|l| &l.view),
-                    &self.preview,
-                    &mut self.region_textures,
-                );
+                let view = view_on_same_data(&self.live, &self.experiment);
+                regions_ui(ui, view, &self.preview, &mut self.region_textures);
             }
             Tab::Runs => runs_ui(ui, &mut self.runs, &mut self.commands),
         }
@@ -719,6 +719,17 @@ impl Workbench {
             self.screenshot_requested = false;
         }
     }
+}
+
+/// A run's view, if it trained on the data `experiment` now shows (same source, split and
+/// seed), so its test-set indices match the examples on screen.
+fn view_on_same_data<'a>(
+    live: &'a Option<LiveRun>,
+    experiment: &Experiment,
+) -> Option<&'a RunView> {
+    let live = live.as_ref()?;
+    let same = live.experiment.data == experiment.data && live.experiment.seed == experiment.seed;
+    same.then_some(&live.view)
 }
 
 /// Write an image as an 8-bit RGBA PNG.

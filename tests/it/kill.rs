@@ -139,3 +139,64 @@ fn sigkill_at_any_moment_leaves_only_complete_files() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn ctrl_c_stops_within_a_batch_and_writes_what_was_measured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let mut child = Command::new(bin())
+        .args([
+            "run",
+            "presets/digits-mlp.ron",
+            "--quiet",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .args(["--set", "device=Cpu", "--set", "teacher.epochs=5000"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once some epochs are on disk.
+    let t0 = std::time::Instant::now();
+    while !dir.join("epochs.csv").exists() && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let interrupted_at = std::time::Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    let stopping = interrupted_at.elapsed();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stopping < Duration::from_secs(10),
+        "stopping and writing took {stopping:?}"
+    );
+    let summary: distillery::train::Summary =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert!(summary.stopped);
+    assert_eq!(
+        summary.teacher.status,
+        distillery::train::PhaseStatus::Stopped
+    );
+    assert!(summary.teacher.epochs_completed > 0 && summary.teacher.epochs_completed < 5000);
+    assert!(
+        summary.teacher.test_accuracy.unwrap() > 0.5,
+        "the stopped teacher is measured"
+    );
+    assert!(
+        dir.join("weights/teacher-0.bpk").is_file(),
+        "its weights are kept"
+    );
+    let steps =
+        distillery::run::parse_steps(&std::fs::read_to_string(dir.join("metrics.csv")).unwrap())
+            .unwrap();
+    assert!(!steps.is_empty());
+}
