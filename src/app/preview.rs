@@ -160,6 +160,16 @@ fn image_grid(d: &Dataset) -> ColorImage {
     img
 }
 
+/// The points of one class of two-dimensional data.
+pub fn class_points(d: &Dataset, class: usize) -> Vec<[f64; 2]> {
+    d.features
+        .chunks_exact(2)
+        .zip(&d.labels)
+        .filter(|(_, l)| **l as usize == class)
+        .map(|(p, _)| [p[0] as f64, p[1] as f64])
+        .collect()
+}
+
 /// Two-dimensional data as a scatter coloured by class.
 pub fn scatter_ui(ui: &mut egui::Ui, d: &Dataset, id: &str, height: f32) {
     Plot::new(id)
@@ -169,17 +179,13 @@ pub fn scatter_ui(ui: &mut egui::Ui, d: &Dataset, id: &str, height: f32) {
         .allow_scroll(false)
         .show(ui, |plot| {
             for class in 0..d.num_classes {
-                let pts: PlotPoints = d
-                    .features
-                    .chunks_exact(2)
-                    .zip(&d.labels)
-                    .filter(|(_, l)| **l as usize == class)
-                    .map(|(p, _)| [p[0] as f64, p[1] as f64])
-                    .collect();
                 plot.points(
-                    Points::new(d.class_names[class].clone(), pts)
-                        .radius(1.5)
-                        .color(class_color(class)),
+                    Points::new(
+                        d.class_names[class].clone(),
+                        PlotPoints::new(class_points(d, class)),
+                    )
+                    .radius(1.5)
+                    .color(class_color(class)),
                 );
             }
         });

@@ -27,6 +27,27 @@ pub fn model_probs(
     Some(host::ensemble_softmax(&rows, combine, t))
 }
 
+/// Every trained model's distribution for an example at `t` (the teacher combined as configured).
+pub fn all_model_probs(
+    view: Option<&RunView>,
+    sample: usize,
+    t: f32,
+    combine: Combine,
+) -> Vec<(Role, Vec<f32>)> {
+    let Some(view) = view else { return Vec::new() };
+    Role::ALL
+        .iter()
+        .filter_map(|&role| {
+            let how = if role == Role::Teacher {
+                combine
+            } else {
+                Combine::MeanLogits
+            };
+            Some((role, model_probs(view.logits.get(&role)?, sample, t, how)?))
+        })
+        .collect()
+}
+
 /// The next example after `from` (wrapping) that the student classifies wrongly.
 pub fn next_student_error(
     view: &RunView,
@@ -69,18 +90,7 @@ pub fn live_probabilities_ui(
             test.class_names[label]
         ));
     });
-    let models: Vec<(Role, Vec<f32>)> = Role::ALL
-        .iter()
-        .filter_map(|&role| {
-            let logits = view?.logits.get(&role)?;
-            let how = if role == Role::Teacher {
-                combine
-            } else {
-                Combine::MeanLogits
-            };
-            Some((role, model_probs(logits, sample, t, how)?))
-        })
-        .collect();
+    let models = all_model_probs(view, sample, t, combine);
     if models.is_empty() {
         ui.label("Bars appear after each model's first epoch.");
         return;
@@ -153,6 +163,7 @@ impl ProbabilitiesTab<'_> {
         });
         let sample = s.sample;
         let t = s.view_temperature;
+        let models = all_model_probs(self.view, sample, t, self.combine);
         let label = test.labels[sample] as usize;
         ui.horizontal(|ui| {
             if let Some(tex) = self.preview.test_image(ui.ctx(), sample) {
@@ -172,46 +183,14 @@ impl ProbabilitiesTab<'_> {
                 ui.label(
                     RichText::new(format!("true class: {}", test.class_names[label])).strong(),
                 );
-                let rows = self.stats(sample, t);
-                stats_table(ui, &rows, label, &test.class_names);
+                stats_table(ui, &models, label, &test.class_names);
             });
         });
-        let models: Vec<(Role, Vec<f32>)> = Role::ALL
-            .iter()
-            .filter_map(|&role| {
-                let logits = self.view?.logits.get(&role)?;
-                Some((
-                    role,
-                    model_probs(logits, sample, t, self.combine_for(role))?,
-                ))
-            })
-            .collect();
         if models.is_empty() {
             ui.label("No model has been trained yet: press Start, and the bars fill in as each model learns.");
             return;
         }
-        bars_ui(ui, &models, label, &test.class_names, t);
-    }
-
-    fn combine_for(&self, role: Role) -> Combine {
-        if role == Role::Teacher {
-            self.combine
-        } else {
-            Combine::MeanLogits
-        }
-    }
-
-    fn stats(&self, sample: usize, t: f32) -> Vec<(Role, Vec<f32>)> {
-        Role::ALL
-            .iter()
-            .filter_map(|&role| {
-                let logits = self.view?.logits.get(&role)?;
-                Some((
-                    role,
-                    model_probs(logits, sample, t, self.combine_for(role))?,
-                ))
-            })
-            .collect()
+        bars_plot(ui, "probability-bars", &models, label, &test.class_names, t);
     }
 }
 
@@ -243,10 +222,6 @@ fn stats_table(ui: &mut Ui, rows: &[(Role, Vec<f32>)], label: usize, names: &[St
             ui.end_row();
         }
     });
-}
-
-fn bars_ui(ui: &mut Ui, models: &[(Role, Vec<f32>)], label: usize, names: &[String], t: f32) {
-    bars_plot(ui, "probability-bars", models, label, names, t);
 }
 
 fn bars_plot(

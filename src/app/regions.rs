@@ -1,7 +1,7 @@
 //! The Decision regions tab: for two-dimensional data, each model's predicted class over the
 //! plane (shaded by confidence), with the test points on top; refreshed every epoch.
 
-use super::preview::DataPreview;
+use super::preview::{DataPreview, class_points};
 use super::session::RunView;
 use super::style::{class_color, role_color};
 use crate::train::{RegionGrid, Role};
@@ -99,13 +99,7 @@ pub fn regions_ui(
                         [(x1 - x0) as f32, (y1 - y0) as f32],
                     ));
                     for class in 0..test.num_classes {
-                        let pts: Vec<[f64; 2]> = test
-                            .features
-                            .chunks_exact(2)
-                            .zip(&test.labels)
-                            .filter(|(_, l)| **l as usize == class)
-                            .map(|(p, _)| [p[0] as f64, p[1] as f64])
-                            .collect();
+                        let pts = class_points(test, class);
                         // A dark rim keeps each point visible on the region of its own colour.
                         plot.points(
                             Points::new("", PlotPoints::new(pts.clone()))

@@ -20,6 +20,17 @@ fn quick_digits() -> Experiment {
     exp
 }
 
+/// The phases in the order the engine announced them.
+fn phases_started(events: &[Event]) -> Vec<Phase> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::PhaseStarted { phase, .. } => Some(*phase),
+            _ => None,
+        })
+        .collect()
+}
+
 fn run(exp: &Experiment) -> (train::Outcome, Vec<Event>) {
     let events = Mutex::new(Vec::new());
     let outcome =
@@ -53,13 +64,7 @@ fn digits_teacher_baseline_and_student_train_to_real_accuracy() {
     assert_eq!(s.device.kind, "cpu");
 
     // Phases in order, each announced before its steps.
-    let phases: Vec<Phase> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::PhaseStarted { phase, .. } => Some(*phase),
-            _ => None,
-        })
-        .collect();
+    let phases = phases_started(&events);
     assert_eq!(
         phases,
         vec![
@@ -351,13 +356,7 @@ fn ensemble_members_train_in_turn_and_combine() {
     exp.teacher.epochs = 30;
     exp.train.epochs = 5;
     let (outcome, events) = run(&exp);
-    let phases: Vec<Phase> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::PhaseStarted { phase, .. } => Some(*phase),
-            _ => None,
-        })
-        .collect();
+    let phases = phases_started(&events);
     assert_eq!(
         phases[..2],
         [

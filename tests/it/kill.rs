@@ -77,6 +77,24 @@ fn check_file(path: &Path, exp: &Experiment) -> Result<(), String> {
     }
 }
 
+/// `distillery run presets/digits-mlp.ron --quiet --out DIR ARGS...`, stderr captured.
+fn spawn_run(dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(bin())
+        .args([
+            "run",
+            "presets/digits-mlp.ron",
+            "--quiet",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn sigkill_at_any_moment_leaves_only_complete_files() {
     let tmp = tempfile::tempdir().unwrap();
@@ -99,20 +117,7 @@ fn sigkill_at_any_moment_leaves_only_complete_files() {
     let mut seen = std::collections::BTreeSet::new();
     for (i, delay) in delays.iter().enumerate() {
         let dir = tmp.path().join(format!("run{i}"));
-        let mut child = Command::new(bin())
-            .args([
-                "run",
-                "presets/digits-mlp.ron",
-                "--quiet",
-                "--out",
-                dir.to_str().unwrap(),
-            ])
-            .args(args)
-            .current_dir(root())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_run(&dir, &args);
         std::thread::sleep(*delay);
         let _ = child.kill(); // SIGKILL
         child.wait().unwrap();
@@ -144,20 +149,10 @@ fn sigkill_at_any_moment_leaves_only_complete_files() {
 fn ctrl_c_stops_within_a_batch_and_writes_what_was_measured() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    let mut child = Command::new(bin())
-        .args([
-            "run",
-            "presets/digits-mlp.ron",
-            "--quiet",
-            "--out",
-            dir.to_str().unwrap(),
-        ])
-        .args(["--set", "device=Cpu", "--set", "teacher.epochs=5000"])
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run(
+        &dir,
+        &["--set", "device=Cpu", "--set", "teacher.epochs=5000"],
+    );
     // Interrupt once some epochs are on disk.
     let t0 = std::time::Instant::now();
     while !dir.join("epochs.csv").exists() && t0.elapsed() < Duration::from_secs(60) {
