@@ -21,6 +21,7 @@ mod workbench;
 
 pub use command::Command;
 pub use dialogs::{DialogKind, DialogRequest, FileDialogs, RfdDialogs, ScriptedDialogs};
+pub use probabilities::model_probs;
 pub use session::RunState;
 pub use state::{Tab, ViewSettings};
 pub use workbench::{Message, Workbench, save_png};

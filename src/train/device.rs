@@ -18,6 +18,9 @@ pub struct DeviceInfo {
     pub name: String,
     /// Why the CPU is used when a GPU was possible, if that is the case.
     pub note: Option<String>,
+    /// The largest buffer the GPU binds at once; every tensor must fit in it.
+    #[serde(default)]
+    pub max_buffer_bytes: Option<u64>,
 }
 
 impl DeviceInfo {
@@ -35,8 +38,15 @@ impl DeviceInfo {
     }
 }
 
-/// The outcome of trying wgpu once: the device and adapter name, or why not.
-type GpuProbe = Result<(Device, String), String>;
+/// A usable hardware GPU: the device, a name for people, its largest bindable buffer.
+struct Gpu {
+    device: Device,
+    name: String,
+    max_buffer_bytes: u64,
+}
+
+/// The outcome of trying wgpu once: the GPU, or why not.
+type GpuProbe = Result<Gpu, String>;
 
 static GPU: OnceLock<GpuProbe> = OnceLock::new();
 
@@ -52,7 +62,14 @@ fn probe_gpu() -> &'static GpuProbe {
                 info.name
             ));
         }
-        Ok((device, format!("{} ({:?})", info.name, info.backend)))
+        let limits = setup.device.limits();
+        Ok(Gpu {
+            device,
+            name: format!("{} ({:?})", info.name, info.backend),
+            max_buffer_bytes: limits
+                .max_storage_buffer_binding_size
+                .min(limits.max_buffer_size),
+        })
     })
 }
 
@@ -66,7 +83,8 @@ pub fn cpu_threads() -> usize {
     rayon::current_num_threads()
 }
 
-fn cpu(note: Option<String>) -> (Device, DeviceInfo) {
+/// The CPU device, with the reason it is used instead of a GPU, if any.
+pub fn cpu(note: Option<String>) -> (Device, DeviceInfo) {
     (
         Device::flex(),
         DeviceInfo {
@@ -76,33 +94,30 @@ fn cpu(note: Option<String>) -> (Device, DeviceInfo) {
                 n => format!("flex, {n} threads"),
             },
             note,
+            max_buffer_bytes: None,
         },
     )
 }
 
 /// Pick the device for `choice`. Only an explicit `Gpu` without a hardware adapter is an error.
 pub fn select(choice: DeviceChoice) -> Result<(Device, DeviceInfo), String> {
-    match choice {
-        DeviceChoice::Cpu => Ok(cpu(None)),
-        DeviceChoice::Gpu => match probe_gpu() {
-            Ok((device, name)) => Ok((device.clone(), gpu_info(name))),
-            Err(why) => Err(format!(
-                "device Gpu was asked for, but no hardware GPU is usable: {why}. \
-                 Use device: Auto or Cpu to train on the CPU"
-            )),
-        },
-        DeviceChoice::Auto => match probe_gpu() {
-            Ok((device, name)) => Ok((device.clone(), gpu_info(name))),
-            Err(why) => Ok(cpu(Some(format!("no GPU: {why}")))),
-        },
+    match (choice, probe_gpu()) {
+        (DeviceChoice::Cpu, _) => Ok(cpu(None)),
+        (_, Ok(gpu)) => Ok((gpu.device.clone(), gpu_info(gpu))),
+        (DeviceChoice::Gpu, Err(why)) => Err(format!(
+            "device Gpu was asked for, but no hardware GPU is usable: {why}. \
+             Use device: Auto or Cpu to train on the CPU"
+        )),
+        (DeviceChoice::Auto, Err(why)) => Ok(cpu(Some(format!("no GPU: {why}")))),
     }
 }
 
-fn gpu_info(name: &str) -> DeviceInfo {
+fn gpu_info(gpu: &Gpu) -> DeviceInfo {
     DeviceInfo {
         kind: "gpu".into(),
-        name: name.to_string(),
+        name: gpu.name.clone(),
         note: None,
+        max_buffer_bytes: Some(gpu.max_buffer_bytes),
     }
 }
 

@@ -45,17 +45,32 @@ pub fn run_experiment(
     let splits = data::load(&exp.data, exp.seed).map_err(|e| RunError::BadInput(e.to_string()))?;
     let transfer = select_transfer(&splits.train, &exp.transfer, exp.seed)
         .map_err(|e| RunError::BadInput(e.to_string()))?;
-    let (device, device_info) = device::select(exp.device).map_err(RunError::Device)?;
+    let (mut device, mut device_info) = device::select(exp.device).map_err(RunError::Device)?;
     let io = IoShape {
         inputs: splits.train.num_features,
         classes: splits.train.num_classes,
         image: splits.train.image,
     };
+    // A tensor larger than the GPU can bind would fail mid-run: use the CPU instead when the
+    // GPU was chosen automatically, refuse when it was asked for.
+    let largest = super::memory::largest_tensor(exp, io, splits.train.len(), splits.test.len());
+    if let Some(problem) = super::memory::gpu_buffer_problem(largest, device_info.max_buffer_bytes)
+    {
+        if exp.device == crate::config::DeviceChoice::Gpu {
+            return Err(RunError::BadInput(format!(
+                "this experiment cannot run on the GPU: {problem}"
+            )));
+        }
+        (device, device_info) = device::cpu(Some(format!("the GPU is too small: {problem}")));
+    }
     // Checked before any tensor exists: a configuration that cannot fit is refused up front.
     let needed = super::memory::estimate(exp, io, splits.train.len(), splits.test.len());
     if !device_info.is_gpu() {
         super::memory::check_fits(&needed, super::memory::available_bytes(), "CPU")
             .map_err(RunError::BadInput)?;
+    }
+    if let Some(note) = &device_info.note {
+        sink(Event::Notice(format!("training on the CPU ({note})")));
     }
     if let Some(note) = &device_info.note {
         sink(Event::Notice(format!("training on the CPU ({note})")));

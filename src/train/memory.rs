@@ -123,6 +123,81 @@ pub fn estimate(
     }
 }
 
+/// The largest single tensor a run creates: the training data, a teacher's cached logits, a
+/// weight matrix, or a batch of activations; a GPU must bind each in one buffer.
+pub fn largest_tensor(
+    exp: &Experiment,
+    io: IoShape,
+    train_examples: usize,
+    test_examples: usize,
+) -> u64 {
+    let rows = train_examples.max(test_examples) as u64;
+    let widest = exp
+        .teacher
+        .members
+        .iter()
+        .chain([&exp.student])
+        .map(|m| activations_per_example(m, io))
+        .max()
+        .unwrap_or(0);
+    let weights = exp
+        .teacher
+        .members
+        .iter()
+        .chain([&exp.student])
+        .map(|m| largest_matrix(m, io))
+        .max()
+        .unwrap_or(0);
+    let batch_rows = (exp.train.batch_size as u64).max(EVAL_ROWS);
+    [
+        rows * io.inputs as u64 * F32,
+        train_examples as u64 * io.classes as u64 * F32,
+        weights * F32,
+        batch_rows * widest * F32,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0)
+}
+
+/// Elements of the largest weight matrix of an architecture.
+fn largest_matrix(spec: &ArchSpec, io: IoShape) -> u64 {
+    let dense = |first: u64, widths: &[usize]| {
+        std::iter::once(first)
+            .chain(widths.iter().map(|&w| w as u64))
+            .chain(std::iter::once(io.classes as u64))
+            .collect::<Vec<_>>()
+            .windows(2)
+            .map(|w| w[0] * w[1])
+            .max()
+            .unwrap_or(0)
+    };
+    match spec {
+        ArchSpec::Mlp(m) => dense(io.inputs as u64, &m.hidden),
+        ArchSpec::SoftmaxRegression => io.inputs as u64 * io.classes as u64,
+        ArchSpec::Cnn(c) => {
+            let Some(img) = io.image else { return 0 };
+            let stages = c.channels.len();
+            let side = |s: usize| (0..stages).fold(s, |v, _| v / 2) as u64;
+            let flat =
+                c.channels.last().copied().unwrap_or(1) as u64 * side(img.height) * side(img.width);
+            dense(flat, &c.hidden)
+        }
+    }
+}
+
+/// Why a GPU cannot hold a tensor of `largest` bytes, if it cannot.
+pub fn gpu_buffer_problem(largest: u64, max_buffer: Option<u64>) -> Option<String> {
+    let max = max_buffer?;
+    (largest > max).then(|| {
+        format!(
+            "its largest tensor would take {}, more than the {} the GPU binds in one buffer",
+            human(largest),
+            human(max)
+        )
+    })
+}
+
 /// Memory the operating system can give now (Linux `MemAvailable`), if known.
 pub fn available_bytes() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -197,5 +272,20 @@ mod tests {
         let err = check_fits(&e, Some(24 << 30), "CPU").unwrap_err();
         assert!(err.contains("GiB") && err.contains("students"), "{err}");
         assert_eq!(human(1536), "1.5 KiB");
+    }
+
+    #[test]
+    fn mnist_training_data_is_the_largest_tensor() {
+        let exp = Experiment::default();
+        let largest = largest_tensor(&exp, io(), 60_000, 10_000);
+        assert_eq!(largest, 60_000 * 784 * 4);
+        // A GPU binding 128 MiB at once cannot hold MNIST's 179 MiB of training pixels.
+        let problem = gpu_buffer_problem(largest, Some(128 << 20)).unwrap();
+        assert!(
+            problem.contains("179.4 MiB") && problem.contains("128.0 MiB"),
+            "{problem}"
+        );
+        assert_eq!(gpu_buffer_problem(largest, Some(2 << 30)), None);
+        assert_eq!(gpu_buffer_problem(largest, None), None);
     }
 }

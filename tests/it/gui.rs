@@ -126,6 +126,28 @@ fn start_trains_and_curves_and_progress_advance() {
             .unwrap()
             > 0.8
     );
+
+    // The Probabilities tab finds an example the (briefly trained) student gets wrong.
+    h.get_by_label("Probabilities").click();
+    settle(&mut h);
+    h.get_by_label("A sample the student gets wrong").click();
+    settle(&mut h);
+    let w = h.state();
+    let sample = w.view.sample;
+    let splits = w.preview.data.as_ref().unwrap();
+    let live = w.live.as_ref().unwrap();
+    let student = live
+        .view
+        .logits
+        .get(&distillery::train::Role::Student)
+        .unwrap();
+    let probs =
+        distillery::app::model_probs(student, sample, 1.0, config::Combine::MeanLogits).unwrap();
+    assert_ne!(
+        distillery::distill::host::argmax(&probs),
+        splits.test.labels[sample] as usize,
+        "example {sample} is one the student misclassifies"
+    );
 }
 
 #[test]
