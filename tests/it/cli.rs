@@ -114,6 +114,31 @@ fn check_accepts_every_preset() {
 }
 
 #[test]
+fn an_unwritable_output_folder_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = file.join("run");
+    let t0 = std::time::Instant::now();
+    let o = distillery(&[
+        "run",
+        "presets/digits-mlp.ron",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("cannot write") && text(&o).contains("a-file"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(5),
+        "refused before any training"
+    );
+}
+
+#[test]
 fn bad_input_exits_2_with_a_message_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.ron");
