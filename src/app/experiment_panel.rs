@@ -58,11 +58,19 @@ impl ExperimentPanel<'_> {
                         }
                     });
                 self.source_settings_ui(ui);
-                let r = ui.add(
-                    Slider::new(&mut self.experiment.data.test_fraction, 0.05..=0.5)
-                        .text("Test share"),
-                );
-                self.problems.mark(r, "data.test_fraction");
+                // MNIST-style folders (and IDX with test files) bring their own test split.
+                let own_test_split = match &self.experiment.data.source {
+                    DataSource::Mnist(_) | DataSource::FashionMnist(_) => true,
+                    DataSource::Idx(files) => files.test_images.is_some(),
+                    _ => false,
+                };
+                if !own_test_split {
+                    let r = ui.add(
+                        Slider::new(&mut self.experiment.data.test_fraction, 0.05..=0.5)
+                            .text("Test share"),
+                    );
+                    self.problems.mark(r, "data.test_fraction");
+                }
                 self.preview.preview_ui(ui);
             });
     }
