@@ -22,22 +22,6 @@ impl Series {
         self.raw.push([x, y]);
     }
 
-    pub fn len(&self) -> usize {
-        self.raw.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
-    }
-
-    pub fn raw(&self) -> &[[f64; 2]] {
-        &self.raw
-    }
-
-    pub fn last(&self) -> Option<[f64; 2]> {
-        self.raw.last().copied()
-    }
-
     /// The points [`Self::drawn`] built last.
     pub fn cached(&self) -> &[PlotPoint] {
         &self.drawn

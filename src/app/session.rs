@@ -161,7 +161,6 @@ pub struct LiveRun {
     pub view: RunView,
     pub state: RunState,
     pub progress: Progress,
-    pub started: Instant,
     /// The finished outcome (with weights), once the engine sent it.
     pub outcome: Option<Box<Outcome>>,
 }
@@ -189,7 +188,6 @@ impl LiveRun {
                 phases_total,
                 ..Progress::default()
             },
-            started: Instant::now(),
             outcome: None,
         }
     }

@@ -423,10 +423,6 @@ impl Workbench {
 
     // ----- commands -----------------------------------------------------------------------------
 
-    pub fn push(&mut self, command: Command) {
-        self.commands.push(command);
-    }
-
     fn apply(&mut self, command: Command, ctx: &egui::Context) {
         match command {
             Command::Start => self.start(),

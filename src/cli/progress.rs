@@ -1,6 +1,6 @@
 //! The headless progress display: one bar per phase with epoch, losses and ETA.
 
-use crate::train::{Event, Phase};
+use crate::train::Event;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Mutex;
 
@@ -104,7 +104,7 @@ impl Progress {
                 if let Some(bar) = state.bar.take() {
                     bar.finish_and_clear();
                 }
-                self.say(&state, format!("{:>12} {how}{acc}", phase_label(phase)));
+                self.say(&state, format!("{:>12} {how}{acc}", phase.name()));
             }
             _ => {}
         }
@@ -116,8 +116,4 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
-}
-
-fn phase_label(phase: &Phase) -> String {
-    phase.name()
 }
