@@ -44,6 +44,15 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Time a preset's training phases over several runs (nothing written to disk).
+    Bench {
+        preset: PathBuf,
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Runs to time, after one warm-up run.
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
+    },
     /// Validate a preset and its data without training.
     Check {
         preset: PathBuf,
@@ -104,6 +113,11 @@ pub fn main() -> i32 {
             tab,
         }),
         Some(Command::Check { preset, inputs }) => check(&preset, &inputs),
+        Some(Command::Bench {
+            preset,
+            inputs,
+            repeat,
+        }) => bench(&preset, &inputs, repeat),
         Some(Command::Run {
             preset,
             inputs,
@@ -237,6 +251,80 @@ fn run(preset: &Path, inputs: &Inputs, out: Option<PathBuf>, quiet: bool) -> i32
             out.display()
         );
         return exit::INTERRUPTED;
+    }
+    exit::OK
+}
+
+/// Run a preset `repeat` times after a warm-up and print each phase's training throughput
+/// (examples per second over its training steps) and the wall time: minimum, median, maximum.
+fn bench(preset: &Path, inputs: &Inputs, repeat: usize) -> i32 {
+    let exp = match resolve(preset, inputs) {
+        Ok(e) => e,
+        Err(e) => return fail(e, exit::BAD_INPUT),
+    };
+    let mut rows: Vec<[f64; 4]> = Vec::new();
+    for i in 0..=repeat.max(1) {
+        let outcome = match train::run_blocking(&exp, &Control::new(), &|_| {}) {
+            Ok(o) => o,
+            Err(RunError::BadInput(msg)) => return fail(msg, exit::BAD_INPUT),
+            Err(RunError::Device(msg)) => return fail(msg, exit::RUN_FAILED),
+        };
+        let s = &outcome.summary;
+        if let Some(err) = &s.error {
+            return fail(err, exit::RUN_FAILED);
+        }
+        let rate = |r: Option<&train::ModelReport>| {
+            r.and_then(|r| r.samples_per_second).unwrap_or(f64::NAN)
+        };
+        // The first run warms caches and the allocator; it is not counted.
+        if i > 0 {
+            rows.push([
+                rate(Some(&s.teacher)),
+                rate(s.baseline.as_ref()),
+                rate(s.student.as_ref()),
+                s.wall_seconds,
+            ]);
+        }
+        if i == 0 {
+            println!(
+                "{}: {} on {}",
+                exp.name,
+                s.data.description,
+                s.device.describe()
+            );
+        }
+    }
+    println!(
+        "{} runs after a warm-up          min        median           max",
+        rows.len()
+    );
+    let names = [
+        "teacher examples/s",
+        "baseline examples/s",
+        "student examples/s",
+        "wall seconds",
+    ];
+    for (j, name) in names.iter().enumerate() {
+        let mut v: Vec<f64> = rows
+            .iter()
+            .map(|r| r[j])
+            .filter(|x| x.is_finite())
+            .collect();
+        if v.is_empty() {
+            continue;
+        }
+        v.sort_by(f64::total_cmp);
+        let median = if v.len() % 2 == 1 {
+            v[v.len() / 2]
+        } else {
+            (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+        };
+        println!(
+            "{name:<22} {:>13.2} {:>13.2} {:>13.2}",
+            v[0],
+            median,
+            v[v.len() - 1]
+        );
     }
     exit::OK
 }

@@ -50,9 +50,21 @@ type GpuProbe = Result<Gpu, String>;
 
 static GPU: OnceLock<GpuProbe> = OnceLock::new();
 
+/// On Linux every GPU that can train has a Vulkan driver; asking for Vulkan alone skips
+/// OpenGL/EGL probing, which only finds software renderers and floods stderr on headless
+/// machines. Elsewhere wgpu picks the native API (Metal, DirectX 12).
+fn wgpu_options() -> burn::tensor::wgpu::WgpuOptions {
+    let options = Device::wgpu_options();
+    if cfg!(target_os = "linux") {
+        options.graphics_api(burn::tensor::wgpu::WgpuBackend::Vulkan)
+    } else {
+        options
+    }
+}
+
 fn probe_gpu() -> &'static GpuProbe {
     GPU.get_or_init(|| {
-        let (device, setup) = Device::wgpu_options()
+        let (device, setup) = wgpu_options()
             .init_with_setup()
             .map_err(|e| format!("wgpu could not start: {e}"))?;
         let info = setup.adapter.get_info();

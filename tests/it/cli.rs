@@ -194,3 +194,41 @@ fn mnist_hinton_one_epoch_on_real_mnist() {
     assert!(teacher >= 0.95, "teacher {teacher}");
     assert!(student >= 0.95, "student {student}");
 }
+
+#[test]
+fn bench_reports_each_phases_throughput() {
+    let o = distillery(&[
+        "bench",
+        "presets/digits-mlp.ron",
+        "--repeat",
+        "2",
+        "--set",
+        "teacher.epochs=2",
+        "--set",
+        "train.epochs=2",
+        "--set",
+        "device=Cpu",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = text(&o);
+    for row in [
+        "teacher examples/s",
+        "baseline examples/s",
+        "student examples/s",
+        "wall seconds",
+    ] {
+        let line = t
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("{row} missing:\n{t}"));
+        let numbers: Vec<f64> = line[row.len()..]
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(numbers.len(), 3, "{line}");
+        assert!(
+            numbers[0] > 0.0 && numbers[0] <= numbers[1] && numbers[1] <= numbers[2],
+            "{line}"
+        );
+    }
+}
