@@ -97,12 +97,7 @@ pub fn estimate(
     let student = arch_size(&exp.student, io).parameters as u64;
     let rows = (train_examples + test_examples) as u64;
     let batch = exp.train.batch_size as u64;
-    let act = members
-        .iter()
-        .chain([&exp.student])
-        .map(|m| activations_per_example(m, io))
-        .max()
-        .unwrap_or(0);
+    let act = largest_over_models(exp, |m| activations_per_example(m, io));
     let teacher_total: u64 = teacher_params.iter().sum();
     MemoryEstimate {
         parts: vec![
@@ -123,6 +118,17 @@ pub fn estimate(
     }
 }
 
+/// The largest value of `measure` over the teacher's members and the student.
+fn largest_over_models(exp: &Experiment, measure: impl Fn(&ArchSpec) -> u64) -> u64 {
+    exp.teacher
+        .members
+        .iter()
+        .chain([&exp.student])
+        .map(measure)
+        .max()
+        .unwrap_or(0)
+}
+
 /// The largest single tensor a run creates: the training data, a teacher's cached logits, a
 /// weight matrix, or a batch of activations; a GPU must bind each in one buffer.
 pub fn largest_tensor(
@@ -132,22 +138,8 @@ pub fn largest_tensor(
     test_examples: usize,
 ) -> u64 {
     let rows = train_examples.max(test_examples) as u64;
-    let widest = exp
-        .teacher
-        .members
-        .iter()
-        .chain([&exp.student])
-        .map(|m| activations_per_example(m, io))
-        .max()
-        .unwrap_or(0);
-    let weights = exp
-        .teacher
-        .members
-        .iter()
-        .chain([&exp.student])
-        .map(|m| largest_matrix(m, io))
-        .max()
-        .unwrap_or(0);
+    let widest = largest_over_models(exp, |m| activations_per_example(m, io));
+    let weights = largest_over_models(exp, |m| largest_matrix(m, io));
     let batch_rows = (exp.train.batch_size as u64).max(EVAL_ROWS);
     [
         rows * io.inputs as u64 * F32,
