@@ -4,7 +4,7 @@
 //! assembled without copying the dataset. Step losses stay on the device and are read back
 //! together every `log_every` steps; test-set logits are read back once per epoch.
 
-use super::eval::{Evaluation, ensemble_probs, predict};
+use super::eval::{Evaluation, ensemble_probs, predict, predict_tensor};
 use super::summary::{DistillSettings, ModelReport, PhaseStatus, Summary};
 use super::{
     Control, DataInfo, EpochMetrics, Event, Flow, History, Outcome, Phase, RegionGrid, Role,
@@ -134,6 +134,20 @@ struct PhaseResult {
     samples: usize,
     logits: Option<Vec<f32>>,
     error: Option<String>,
+}
+
+impl PhaseResult {
+    /// Record a read-back's divergence, if it found one; true if it did.
+    fn diverged(&mut self, flushed: Result<(), String>) -> bool {
+        match flushed {
+            Ok(()) => false,
+            Err(e) => {
+                self.status = PhaseStatus::Diverged;
+                self.error = Some(e);
+                true
+            }
+        }
+    }
 }
 
 /// Losses of the steps since the last read-back, still on the device.
@@ -359,17 +373,7 @@ impl<'a> Trainer<'a> {
                     }
                     // A stopped teacher is still measured: its members so far, as an ensemble.
                     if !members.is_empty() {
-                        let frozen: Vec<Net> = members.iter().map(|m| m.valid()).collect();
-                        let member_test: Vec<Vec<f32>> =
-                            frozen.iter().map(|m| predict(m, &self.test_x)).collect();
-                        let probs = ensemble_probs(&member_test, self.io.classes, cfg.combine);
-                        report.set_evaluation(&Evaluation::new(
-                            &probs,
-                            &self.splits.test.labels,
-                            self.io.classes,
-                            None,
-                        ));
-                        self.publish_logits(Role::Teacher, member_test, 0);
+                        self.measure_teacher(&members, &mut report);
                     }
                     report.wall_seconds = t0.elapsed().as_secs_f64();
                     return Err(Box::new(TeacherFailure {
@@ -381,14 +385,9 @@ impl<'a> Trainer<'a> {
                 members.push(result.model.expect("a completed phase has a model"));
             }
         }
-        let frozen: Vec<Net> = members.iter().map(|m| m.valid()).collect();
-        let member_test: Vec<Vec<f32>> = frozen.iter().map(|m| predict(m, &self.test_x)).collect();
-        let test_probs = ensemble_probs(&member_test, self.io.classes, cfg.combine);
-        let eval = Evaluation::new(&test_probs, &self.splits.test.labels, self.io.classes, None);
-        report.set_evaluation(&eval);
+        let (frozen, test_probs) = self.measure_teacher(&members, &mut report);
         report.wall_seconds = t0.elapsed().as_secs_f64();
-        self.publish_logits(Role::Teacher, member_test, 0);
-        self.publish_regions_ensemble(&frozen, cfg.combine);
+        self.publish_regions(Role::Teacher, &frozen, self.exp.teacher.combine);
         let train_logits = frozen
             .iter()
             .map(|m| predict_tensor(m, &self.train_x))
@@ -400,6 +399,27 @@ impl<'a> Trainer<'a> {
             test_probs,
             report,
         })
+    }
+
+    /// Freeze the members, measure them as one (ensemble) teacher on the test set into
+    /// `report`, and publish their test logits. Returns the frozen members and the combined
+    /// test probabilities.
+    fn measure_teacher(
+        &mut self,
+        members: &[Net],
+        report: &mut ModelReport,
+    ) -> (Vec<Net>, Vec<f32>) {
+        let frozen: Vec<Net> = members.iter().map(|m| m.valid()).collect();
+        let member_test: Vec<Vec<f32>> = frozen.iter().map(|m| predict(m, &self.test_x)).collect();
+        let probs = ensemble_probs(&member_test, self.io.classes, self.exp.teacher.combine);
+        report.set_evaluation(&Evaluation::new(
+            &probs,
+            &self.splits.test.labels,
+            self.io.classes,
+            None,
+        ));
+        self.publish_logits(Role::Teacher, member_test, 0);
+        (frozen, probs)
     }
 
     fn load_teacher(&self, dir: &Path) -> Result<Vec<Net>, String> {
@@ -574,10 +594,8 @@ impl<'a> Trainer<'a> {
             for chunk in order.chunks(batch_size) {
                 // Show every step taken before a pause, not just full read-back windows.
                 if self.control.is_paused()
-                    && let Err(e) = self.flush(phase, &mut window, &mut epoch_loss, lr)
+                    && result.diverged(self.flush(phase, &mut window, &mut epoch_loss, lr))
                 {
-                    result.status = PhaseStatus::Diverged;
-                    result.error = Some(e);
                     break;
                 }
                 if self.control.checkpoint() == Flow::Stop {
@@ -605,18 +623,13 @@ impl<'a> Trainer<'a> {
                     weights.alpha as f32,
                 ));
                 if window.values.len() >= cfg.log_every
-                    && let Err(e) = self.flush(phase, &mut window, &mut epoch_loss, lr)
+                    && result.diverged(self.flush(phase, &mut window, &mut epoch_loss, lr))
                 {
-                    result.status = PhaseStatus::Diverged;
-                    result.error = Some(e);
                     break;
                 }
             }
-            if result.status != PhaseStatus::Diverged
-                && let Err(e) = self.flush(phase, &mut window, &mut epoch_loss, lr)
-            {
-                result.status = PhaseStatus::Diverged;
-                result.error = Some(e);
+            if result.status != PhaseStatus::Diverged {
+                result.diverged(self.flush(phase, &mut window, &mut epoch_loss, lr));
             }
             // The read-back above waits for the device, so this covers the epoch's real work.
             result.train_seconds += epoch_start.elapsed().as_secs_f64();
@@ -867,10 +880,6 @@ impl<'a> Trainer<'a> {
         (self.sink)(Event::Logits(logits));
     }
 
-    fn publish_regions_ensemble(&self, members: &[Net], combine: Combine) {
-        self.publish_regions(Role::Teacher, members, combine);
-    }
-
     /// Class probabilities over the 2-D grid, for decision-region maps.
     fn publish_regions(&self, role: Role, members: &[Net], combine: Combine) {
         let Some((grid, bounds)) = &self.grid else {
@@ -983,16 +992,6 @@ fn labels_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
         ),
         device,
     )
-}
-
-/// Logits for every row of `x`, kept on the device.
-fn predict_tensor(model: &Net, x: &Tensor<2>) -> Tensor<2> {
-    let [n, _] = x.dims();
-    let chunks = (0..n)
-        .step_by(2048)
-        .map(|s| model.forward(x.clone().slice(s..(s + 2048).min(n))))
-        .collect();
-    Tensor::cat(chunks, 0)
 }
 
 /// A square grid over two-dimensional data with a margin, as device features.

@@ -9,8 +9,8 @@ use burn::prelude::*;
 /// Rows per forward pass when evaluating, to bound memory on large test sets.
 const EVAL_CHUNK: usize = 2048;
 
-/// Logits of `model` (already in eval mode) for every row of `x`, as one host buffer.
-pub fn predict(model: &Net, x: &Tensor<2>) -> Vec<f32> {
+/// Logits of `model` (already in eval mode) for every row of `x`, kept on the device.
+pub fn predict_tensor(model: &Net, x: &Tensor<2>) -> Tensor<2> {
     let [n, _] = x.dims();
     let chunks: Vec<Tensor<2>> = (0..n)
         .step_by(EVAL_CHUNK)
@@ -20,6 +20,11 @@ pub fn predict(model: &Net, x: &Tensor<2>) -> Vec<f32> {
         })
         .collect();
     Tensor::cat(chunks, 0)
+}
+
+/// Logits of `model` (already in eval mode) for every row of `x`, as one host buffer.
+pub fn predict(model: &Net, x: &Tensor<2>) -> Vec<f32> {
+    predict_tensor(model, x)
         .into_data()
         .try_to_vec::<f32>()
         .expect("logits are f32")
