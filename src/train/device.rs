@@ -113,14 +113,17 @@ pub fn cpu(note: Option<String>) -> (Device, DeviceInfo) {
 
 /// Pick the device for `choice`. Only an explicit `Gpu` without a hardware adapter is an error.
 pub fn select(choice: DeviceChoice) -> Result<(Device, DeviceInfo), String> {
+    // The CPU never touches wgpu: probing it costs time and, headless, stderr noise.
+    if choice == DeviceChoice::Cpu {
+        return Ok(cpu(None));
+    }
     match (choice, probe_gpu()) {
-        (DeviceChoice::Cpu, _) => Ok(cpu(None)),
         (_, Ok(gpu)) => Ok((gpu.device.clone(), gpu_info(gpu))),
         (DeviceChoice::Gpu, Err(why)) => Err(format!(
             "device Gpu was asked for, but no hardware GPU is usable: {why}. \
              Use device: Auto or Cpu to train on the CPU"
         )),
-        (DeviceChoice::Auto, Err(why)) => Ok(cpu(Some(format!("no GPU: {why}")))),
+        (_, Err(why)) => Ok(cpu(Some(format!("no GPU: {why}")))),
     }
 }
 
