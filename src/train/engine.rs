@@ -72,9 +72,6 @@ pub fn run_experiment(
     if let Some(note) = &device_info.note {
         sink(Event::Notice(format!("training on the CPU ({note})")));
     }
-    if let Some(note) = &device_info.note {
-        sink(Event::Notice(format!("training on the CPU ({note})")));
-    }
     let mut trainer = Trainer::new(exp, &splits, &transfer, device, control, sink)?;
     let setup = SetupInfo {
         device: device_info,

@@ -460,3 +460,20 @@ fn an_explicit_gpu_without_one_is_a_clear_error() {
         );
     }
 }
+
+#[test]
+fn automatic_device_choice_is_announced_once() {
+    let _serial = crate::support::training_lock();
+    let mut exp = quick_digits();
+    exp.device = DeviceChoice::Auto;
+    exp.teacher.epochs = 1;
+    exp.train.epochs = 1;
+    let (outcome, events) = run(&exp);
+    let notices = events
+        .iter()
+        .filter(|e| matches!(e, Event::Notice(n) if n.starts_with("training on the CPU")))
+        .count();
+    // One notice when a GPU was possible but the CPU is used, none on a GPU.
+    let expected = usize::from(outcome.summary.device.note.is_some());
+    assert_eq!(notices, expected, "{:?}", outcome.summary.device);
+}
