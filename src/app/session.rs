@@ -4,8 +4,8 @@
 use super::series::Series;
 use crate::config::Experiment;
 use crate::train::{
-    self, EpochMetrics, Event, Outcome, Phase, RegionGrid, Role, SetupInfo, StepMetrics, Summary,
-    TestLogits, TrainingHandle,
+    self, EpochMetrics, Event, Notice, NoticeKind, Outcome, Phase, RegionGrid, Role, RunFailure,
+    SetupInfo, StepMetrics, Summary, TestLogits, TrainingHandle,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -109,6 +109,14 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Back to the first phase, for a run that starts again (on the CPU after a GPU failure).
+    pub fn restart(&mut self) {
+        *self = Progress {
+            phases_total: self.phases_total,
+            ..Progress::default()
+        };
+    }
+
     pub fn phase_fraction(&self) -> f32 {
         let total = self.epochs * self.steps_per_epoch;
         if total == 0 {
@@ -168,7 +176,9 @@ pub struct LiveRun {
 /// What draining found that the app must act on.
 #[derive(Debug, Default)]
 pub struct Drained {
-    pub notices: Vec<String>,
+    pub notices: Vec<Notice>,
+    /// What ended the run early, when it finished that way.
+    pub failure: Option<RunFailure>,
     pub finished: bool,
     pub events: usize,
 }
@@ -177,7 +187,8 @@ impl LiveRun {
     pub fn start(experiment: Experiment) -> Self {
         let phases_total = experiment.teacher.members.len()
             * usize::from(experiment.teacher.weights.is_none())
-            + usize::from(experiment.train.baseline)
+            // The engine skips the baseline on an unlabeled transfer set (no hard labels).
+            + usize::from(experiment.train.baseline && experiment.transfer.labeled)
             + 1;
         Self {
             handle: Some(train::spawn(experiment.clone())),
@@ -236,8 +247,11 @@ impl LiveRun {
                 Err(std::sync::mpsc::TryRecvError::Empty) => break,
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => {
                     if self.is_active() {
-                        self.state =
-                            RunState::Failed("the training thread ended unexpectedly".into());
+                        let why = "the training thread ended unexpectedly";
+                        self.state = RunState::Failed(why.into());
+                        drained
+                            .notices
+                            .push(Notice::new(NoticeKind::StartFailed, why));
                         drained.finished = true;
                     }
                     self.handle = None;
@@ -254,12 +268,20 @@ impl LiveRun {
     fn apply(&mut self, event: Event, drained: &mut Drained) {
         match event {
             Event::Setup(info) => self.view.setup = Some(*info),
-            Event::Notice(text) => {
-                if text.starts_with("the run could not start") {
-                    self.state = RunState::Failed(text.clone());
-                    drained.finished = true;
+            Event::Notice(notice) => {
+                match notice.kind {
+                    NoticeKind::StartFailed => {
+                        self.state = RunState::Failed(notice.text.clone());
+                        drained.finished = true;
+                    }
+                    // The engine starts again from nothing: so do the curves.
+                    NoticeKind::RetryOnCpu => {
+                        self.view = RunView::default();
+                        self.progress.restart();
+                    }
+                    _ => {}
                 }
-                drained.notices.push(text);
+                drained.notices.push(notice);
             }
             Event::PhaseStarted {
                 phase,
@@ -298,9 +320,8 @@ impl LiveRun {
             Event::PhaseFinished { .. } => self.progress.phases_done += 1,
             Event::Finished(outcome) => {
                 self.view.summary = Some(outcome.summary.clone());
-                if let Some(err) = &outcome.summary.error {
-                    drained.notices.push(err.clone());
-                }
+                drained.failure = outcome.summary.error.clone();
+                self.progress.phases_done = self.progress.phases_total;
                 self.outcome = Some(outcome);
                 self.state = RunState::Finished;
                 drained.finished = true;

@@ -16,7 +16,7 @@ use super::temperature::TemperatureTab;
 use super::top_bar::TopBar;
 use super::widgets::Problems;
 use crate::config::{self, DataSource, Experiment};
-use crate::train::Role;
+use crate::train::{Role, Severity};
 use egui::{Key, Modifiers, RichText, Ui};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -31,12 +31,23 @@ const REPAINT_EVERY: Duration = Duration::from_millis(50);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub text: String,
-    pub error: bool,
+    pub severity: Severity,
     pub shown_at: Instant,
 }
 
+impl Message {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Information fades; warnings and errors stay until dismissed.
+    fn expired(&self) -> bool {
+        self.severity == Severity::Info && self.shown_at.elapsed().as_secs_f64() >= INFO_SECONDS
+    }
+}
+
 /// Information goes away with the first frame drawn this long after it appeared (no frame
-/// is drawn just for that); errors stay until dismissed.
+/// is drawn just for that); warnings and errors stay until dismissed.
 const INFO_SECONDS: f64 = 8.0;
 
 /// What an open dialog's answer is for.
@@ -126,17 +137,24 @@ impl Workbench {
     }
 
     fn info(&mut self, text: impl Into<String>) {
-        self.messages.push(Message {
-            text: text.into(),
-            error: false,
-            shown_at: Instant::now(),
-        });
+        self.say(Severity::Info, text);
     }
 
     fn error(&mut self, text: impl Into<String>) {
+        self.say(Severity::Error, text);
+    }
+
+    /// Show a message once: the same words already on screen are not repeated.
+    fn say(&mut self, severity: Severity, text: impl Into<String>) {
+        let text = text.into();
+        if let Some(m) = self.messages.iter_mut().find(|m| m.text == text) {
+            m.severity = m.severity.max(severity);
+            m.shown_at = Instant::now();
+            return;
+        }
         self.messages.push(Message {
-            text: text.into(),
-            error: true,
+            text,
+            severity,
             shown_at: Instant::now(),
         });
     }
@@ -176,8 +194,7 @@ impl Workbench {
         self.drain_run();
         self.preview.follow(&self.experiment);
         self.preview.poll();
-        self.messages
-            .retain(|m| m.error || m.shown_at.elapsed().as_secs_f64() < INFO_SECONDS);
+        self.messages.retain(|m| !m.expired());
         self.problems = Problems(config::validate(&self.experiment));
         self.shortcuts(ctx);
         self.screenshot_logic(ctx);
@@ -200,12 +217,10 @@ impl Workbench {
         let Some(live) = &mut self.live else { return };
         let drained = live.drain(EVENT_BUDGET);
         for notice in drained.notices {
-            let error = notice.contains("diverged") || notice.contains("could not");
-            self.messages.push(Message {
-                text: notice,
-                error,
-                shown_at: Instant::now(),
-            });
+            self.say(notice.severity, notice.text);
+        }
+        if let Some(failure) = drained.failure {
+            self.error(failure.message);
         }
         if drained.finished {
             self.record_finished_run();
@@ -215,9 +230,8 @@ impl Workbench {
     /// Keep a finished run in the Runs table; the live view stays on screen.
     fn record_finished_run(&mut self) {
         let Some(live) = &mut self.live else { return };
-        if let RunState::Failed(why) = &live.state {
-            let why = why.clone();
-            self.error(why);
+        // A run that could not start was announced by its notice; nothing to record.
+        if let RunState::Failed(_) = &live.state {
             return;
         }
         let outcome = live.outcome.take();
@@ -334,7 +348,7 @@ impl Workbench {
                     self.commands.push(Command::DismissMessage(i));
                 }
                 let text = RichText::new(&m.text);
-                if m.error {
+                if m.is_error() {
                     ui.colored_label(super::style::ERROR, text);
                 } else {
                     ui.label(text);

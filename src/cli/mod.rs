@@ -271,7 +271,7 @@ fn bench(preset: &Path, inputs: &Inputs, repeat: usize) -> i32 {
         };
         let s = &outcome.summary;
         if let Some(err) = &s.error {
-            return fail(err, exit::RUN_FAILED);
+            return fail(&err.message, exit::RUN_FAILED);
         }
         let rate = |r: Option<&train::ModelReport>| {
             r.and_then(|r| r.samples_per_second).unwrap_or(f64::NAN)

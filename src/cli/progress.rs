@@ -56,7 +56,14 @@ impl Progress {
                 );
                 self.say(&state, line);
             }
-            Event::Notice(text) => self.say(&state, format!("note: {text}")),
+            Event::Notice(notice) => {
+                let label = match notice.severity {
+                    crate::train::Severity::Info => "note",
+                    crate::train::Severity::Warning => "warning",
+                    crate::train::Severity::Error => "error",
+                };
+                self.say(&state, format!("{label}: {}", notice.text))
+            }
             Event::PhaseStarted {
                 phase,
                 epochs,

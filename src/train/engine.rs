@@ -5,10 +5,10 @@
 //! together every `log_every` steps; test-set logits are read back once per epoch.
 
 use super::eval::{Evaluation, ensemble_probs, predict, predict_tensor};
-use super::summary::{DistillSettings, ModelReport, PhaseStatus, Summary};
+use super::summary::{DistillSettings, FailureKind, ModelReport, PhaseStatus, RunFailure, Summary};
 use super::{
     Control, DataInfo, EpochMetrics, Event, Flow, History, Outcome, Phase, RegionGrid, Role,
-    RunError, SetupInfo, StepMetrics, TestLogits, device,
+    Notice, NoticeKind, RunError, SetupInfo, StepMetrics, TestLogits, device,
 };
 use crate::config::{Combine, Experiment, OptimizerSpec, TrainConfig, validate};
 use crate::data::{self, Dataset, Splits, TransferSet, select_transfer, split};
@@ -70,7 +70,10 @@ pub fn run_experiment(
             .map_err(RunError::BadInput)?;
     }
     if let Some(note) = &device_info.note {
-        sink(Event::Notice(format!("training on the CPU ({note})")));
+        sink(Event::Notice(Notice::new(
+            NoticeKind::CpuFallback,
+            format!("training on the CPU ({note})"),
+        )));
     }
     let mut trainer = Trainer::new(exp, &splits, &transfer, device, control, sink)?;
     let setup = SetupInfo {
@@ -117,7 +120,7 @@ struct TeacherState {
 struct TeacherFailure {
     report: ModelReport,
     members: Vec<Net>,
-    error: Option<String>,
+    error: Option<RunFailure>,
 }
 
 /// How one phase went.
@@ -130,12 +133,12 @@ struct PhaseResult {
     wall_seconds: f64,
     samples: usize,
     logits: Option<Vec<f32>>,
-    error: Option<String>,
+    error: Option<RunFailure>,
 }
 
 impl PhaseResult {
     /// Record a read-back's divergence, if it found one; true if it did.
-    fn diverged(&mut self, flushed: Result<(), String>) -> bool {
+    fn diverged(&mut self, flushed: Result<(), RunFailure>) -> bool {
         match flushed {
             Ok(()) => false,
             Err(e) => {
@@ -281,7 +284,7 @@ impl<'a> Trainer<'a> {
         teacher: ModelReport,
         members: Vec<Net>,
         models: Models,
-        error: Option<String>,
+        error: Option<RunFailure>,
     ) -> Outcome {
         let student_parameters = setup.student_size.parameters.max(1);
         let summary = Summary {
@@ -329,13 +332,17 @@ impl<'a> Trainer<'a> {
                 Box::new(TeacherFailure {
                     report: report.clone(),
                     members: Vec::new(),
-                    error: Some(e),
+                    error: Some(RunFailure {
+                        kind: FailureKind::BadInput,
+                        phase: Some(Phase::Teacher { member: 0, of: count }),
+                        message: e,
+                    }),
                 })
             })?;
             report.status = PhaseStatus::Loaded;
-            (self.sink)(Event::Notice(format!(
-                "teacher weights loaded from {}",
-                dir.display()
+            (self.sink)(Event::Notice(Notice::new(
+                NoticeKind::TeacherLoaded,
+                format!("teacher weights loaded from {}", dir.display()),
             )));
         } else {
             report.status = PhaseStatus::Completed;
@@ -467,16 +474,17 @@ impl<'a> Trainer<'a> {
     fn baseline_phase(
         &mut self,
         teacher: &TeacherState,
-    ) -> (Option<Net>, Option<ModelReport>, Option<String>) {
+    ) -> (Option<Net>, Option<ModelReport>, Option<RunFailure>) {
         let size = arch_size(&self.exp.student, self.io);
         let epochs = self.exp.train.epochs;
         if !self.exp.train.baseline {
             return (None, None, None);
         }
         if !self.transfer.labeled {
-            (self.sink)(Event::Notice(
-                "baseline skipped: the transfer set is unlabeled, so there are no hard labels to train it on".into(),
-            ));
+            (self.sink)(Event::Notice(Notice::new(
+                NoticeKind::PhaseSkipped,
+                "baseline skipped: the transfer set is unlabeled, so there are no hard labels to train it on",
+            )));
             return (
                 None,
                 Some(skipped_report(&self.exp.student.short_name(), size, epochs)),
@@ -768,7 +776,7 @@ impl<'a> Trainer<'a> {
         window: &mut LossWindow,
         epoch_loss: &mut (f64, usize),
         lr: f64,
-    ) -> Result<(), String> {
+    ) -> Result<(), RunFailure> {
         if window.values.is_empty() {
             return Ok(());
         }
@@ -806,15 +814,19 @@ impl<'a> Trainer<'a> {
         (self.sink)(Event::Steps(rows));
         match diverged {
             None => Ok(()),
-            Some(r) => Err(format!(
-                "the {} diverged: its loss became {} at step {} (epoch {}). The learning rate {lr} \
-                 is probably too high; try {}",
-                phase.name(),
-                r.total,
-                r.step,
-                r.epoch,
-                lr / 10.0
-            )),
+            Some(r) => Err(RunFailure {
+                kind: FailureKind::Diverged,
+                phase: Some(phase),
+                message: format!(
+                    "the {} diverged: its loss became {} at step {} (epoch {}). The learning rate \
+                     {lr} is probably too high; try {}",
+                    phase.name(),
+                    r.total,
+                    r.step,
+                    r.epoch,
+                    lr / 10.0
+                ),
+            }),
         }
     }
 

@@ -137,12 +137,62 @@ pub struct DataInfo {
     pub transfer_labeled: bool,
 }
 
+/// How much a notice matters to the user: the window keeps errors until they are dismissed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// What a notice is about, so listeners branch on a value, never on the wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The run trains on the CPU although a GPU was possible (the text says why).
+    CpuFallback,
+    /// The teacher's weights were loaded from disk instead of trained.
+    TeacherLoaded,
+    /// A phase does not run (the text says why).
+    PhaseSkipped,
+    /// The GPU failed mid-run; the run starts again from nothing on the CPU. Listeners drop
+    /// what they recorded of the failed attempt.
+    RetryOnCpu,
+    /// The run could not start (bad input or an unusable device): nothing trained, and no
+    /// `Finished` follows.
+    StartFailed,
+}
+
+/// Something the user should know, typed: a kind to branch on, a severity, and the words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub severity: Severity,
+    pub text: String,
+}
+
+impl Notice {
+    pub fn new(kind: NoticeKind, text: impl Into<String>) -> Self {
+        let severity = match kind {
+            NoticeKind::TeacherLoaded | NoticeKind::PhaseSkipped => Severity::Info,
+            NoticeKind::CpuFallback | NoticeKind::RetryOnCpu => Severity::Warning,
+            NoticeKind::StartFailed => Severity::Error,
+        };
+        Notice {
+            kind,
+            severity,
+            text: text.into(),
+        }
+    }
+}
+
 /// A message from the training thread.
 #[derive(Debug, Clone)]
 pub enum Event {
     Setup(Box<SetupInfo>),
-    /// Something the user should know that is not an error (a CPU fallback, a skipped phase).
-    Notice(String),
+    /// Something the user should know: a CPU fallback, a skipped phase, a failed start.
+    Notice(Notice),
     PhaseStarted {
         phase: Phase,
         epochs: usize,

@@ -17,7 +17,7 @@ pub use device::{DeviceInfo, limit_cpu_threads};
 pub use engine::run_experiment;
 pub use eval::Evaluation;
 pub use events::*;
-pub use summary::{ModelReport, PhaseStatus, Summary};
+pub use summary::{FailureKind, ModelReport, PhaseStatus, RunFailure, Summary};
 
 use crate::config::Experiment;
 use crate::model::Net;
@@ -100,7 +100,7 @@ impl Drop for TrainingHandle {
 }
 
 /// Start `experiment` on a background thread. The last event is always `Finished`, or a
-/// `Notice` with the error when the run could not start.
+/// `Notice` of kind [`NoticeKind::StartFailed`] when the run could not start.
 pub fn spawn(experiment: Experiment) -> TrainingHandle {
     let (tx, rx) = channel();
     let control = Control::new();
@@ -113,7 +113,10 @@ pub fn spawn(experiment: Experiment) -> TrainingHandle {
             };
             match run_blocking(&experiment, &thread_control, &send) {
                 Ok(outcome) => send(Event::Finished(Box::new(outcome))),
-                Err(err) => send(Event::Notice(format!("the run could not start: {err}"))),
+                Err(err) => send(Event::Notice(Notice::new(
+                    NoticeKind::StartFailed,
+                    format!("the run could not start: {err}"),
+                ))),
             }
         })
         .expect("the OS can start a thread");
@@ -136,7 +139,10 @@ pub fn run_blocking(
         Err(RunError::Device(why))
             if retry_on_cpu(experiment.device, device::auto_uses_gpu(), control) =>
         {
-            sink(Event::Notice(format!("{why}; training again on the CPU")));
+            sink(Event::Notice(Notice::new(
+                NoticeKind::RetryOnCpu,
+                format!("{why}; training again on the CPU"),
+            )));
             let on_cpu = Experiment {
                 device: crate::config::DeviceChoice::Cpu,
                 ..experiment.clone()

@@ -69,7 +69,33 @@ pub struct Summary {
     /// True when the user stopped the run before it finished.
     pub stopped: bool,
     /// What ended the run early, if anything did.
-    pub error: Option<String>,
+    pub error: Option<RunFailure>,
+}
+
+/// Why a run ended before its end, as a value callers branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// A loss became NaN or infinite.
+    Diverged,
+    /// The device (GPU lost, out of memory) or the engine failed.
+    Device,
+    /// Input that could only be checked once training was under way.
+    BadInput,
+}
+
+/// What ended a run early: its kind, the phase it happened in, and the explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFailure {
+    pub kind: FailureKind,
+    pub phase: Option<super::Phase>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RunFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl Summary {

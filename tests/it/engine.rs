@@ -232,7 +232,10 @@ fn divergence_stops_the_phase_and_names_the_step() {
     };
     let (outcome, _) = run(&exp);
     let s = &outcome.summary;
-    let err = s.error.as_deref().expect("the run diverges");
+    let failure = s.error.as_ref().expect("the run diverges");
+    assert_eq!(failure.kind, distillery::train::FailureKind::Diverged);
+    assert_eq!(failure.phase, Some(distillery::train::Phase::Student));
+    let err = &failure.message;
     assert!(
         err.contains("student diverged") && err.contains("at step") && err.contains("try 0.3"),
         "{err}"

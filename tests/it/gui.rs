@@ -226,7 +226,7 @@ fn malformed_preset_shows_the_error_and_keeps_the_experiment() {
     let msg = w
         .messages
         .iter()
-        .find(|m| m.error)
+        .find(|m| m.is_error())
         .expect("an error message is shown");
     assert!(msg.text.contains("broken.ron:1:"), "{}", msg.text);
     // The message can be dismissed.
