@@ -5,7 +5,7 @@ mod command;
 mod curves;
 mod dialogs;
 mod experiment_panel;
-mod presets;
+pub mod presets;
 mod preview;
 mod probabilities;
 mod regions;

@@ -3,11 +3,11 @@
 use crate::config::{Experiment, from_ron_str};
 
 pub const BUILT_IN: [(&str, &str); 8] = [
-    ("digits-mlp", include_str!("../../presets/digits-mlp.ron")),
     (
         "digits-few-labels",
         include_str!("../../presets/digits-few-labels.ron"),
     ),
+    ("digits-mlp", include_str!("../../presets/digits-mlp.ron")),
     ("omit-class", include_str!("../../presets/omit-class.ron")),
     ("ensemble", include_str!("../../presets/ensemble.ron")),
     (
@@ -28,6 +28,12 @@ pub const BUILT_IN: [(&str, &str); 8] = [
     ),
 ];
 
+/// The experiment the window opens the first time.
+pub const DEFAULT: &str = "digits-few-labels";
+
+/// A preset comment line that tells the user what to look at.
+const LOOK_AT: &str = "Look at:";
+
 /// A built-in preset by name.
 pub fn built_in(name: &str) -> Option<Experiment> {
     BUILT_IN
@@ -42,13 +48,28 @@ pub fn description(name: &str) -> String {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, text)| {
-            text.lines()
-                .take_while(|l| l.starts_with("//"))
-                .map(|l| l.trim_start_matches("//").trim())
+            comment_lines(text)
+                .filter(|l| !l.starts_with(LOOK_AT))
                 .collect::<Vec<_>>()
                 .join(" ")
         })
         .unwrap_or_default()
+}
+
+/// The one line a preset gives on what to watch while it runs, for the built-in preset
+/// `name` (the experiment's name).
+pub fn look_at(name: &str) -> Option<String> {
+    let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == name)?;
+    comment_lines(text)
+        .find_map(|l| l.strip_prefix(LOOK_AT))
+        .map(|l| l.trim().to_string())
+}
+
+/// The preset's opening comment, line by line, without the `//`.
+fn comment_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .take_while(|l| l.starts_with("//"))
+        .map(|l| l.trim_start_matches("//").trim())
 }
 
 #[cfg(test)]
@@ -64,6 +85,24 @@ mod tests {
                 .collect();
             assert!(problems.is_empty(), "{name}: {problems:?}");
             assert!(!super::description(name).is_empty());
+            assert!(!super::description(name).contains(super::LOOK_AT), "{name}");
         }
+    }
+
+    #[test]
+    fn the_default_preset_says_so_and_what_to_look_at() {
+        let (_, text) = super::BUILT_IN
+            .iter()
+            .find(|(n, _)| *n == super::DEFAULT)
+            .unwrap();
+        assert!(text.starts_with("// The default experiment"), "{text}");
+        let hint = super::look_at(super::DEFAULT).expect("a Look at: line");
+        assert!(hint.contains("baseline") && hint.contains("student"), "{hint}");
+        // Only one preset claims to be the default.
+        let claims = super::BUILT_IN
+            .iter()
+            .filter(|(_, t)| t.starts_with("// The default experiment"))
+            .count();
+        assert_eq!(claims, 1);
     }
 }

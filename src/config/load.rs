@@ -51,17 +51,33 @@ pub fn from_ron_str(text: &str, origin: &str) -> Result<Experiment, ConfigError>
     })
 }
 
-/// The offending line with a caret under the column, as compilers show it.
+/// How much of the offending line an error shows on each side of the column: a minified
+/// preset can be one line of hundreds of kilobytes.
+const EXCERPT_HALF_WIDTH: usize = 40;
+
+/// The offending line with a caret under the column, as compilers show it; a long line is
+/// cut around the column, with `…` where it was cut.
 fn excerpt(text: &str, line: usize, col: usize) -> String {
     let Some(source) = text.lines().nth(line.saturating_sub(1)) else {
         return String::new();
     };
-    let pad: String = source
-        .chars()
-        .take(col.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+    let chars: Vec<char> = source.chars().collect();
+    let at = col.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(EXCERPT_HALF_WIDTH);
+    let end = (at + EXCERPT_HALF_WIDTH).min(chars.len());
+    let head = if start > 0 { "…" } else { "" };
+    let tail = if end < chars.len() { "…" } else { "" };
+    let shown: String = chars[start..end].iter().collect();
+    let pad: String = std::iter::once(head)
+        .filter(|h| !h.is_empty())
+        .map(|_| ' ')
+        .chain(
+            chars[start..at]
+                .iter()
+                .map(|&c| if c == '\t' { '\t' } else { ' ' }),
+        )
         .collect();
-    format!("\n    {source}\n    {pad}^")
+    format!("\n    {head}{shown}{tail}\n    {pad}^")
 }
 
 /// Serialise an experiment in the same dialect, readable by [`from_ron_str`].
@@ -164,6 +180,21 @@ mod tests {
         assert!(msg.starts_with("f.ron:3:"), "{msg}");
         assert!(msg.contains("\n      name: \"x\" oops\n"), "{msg}");
         assert!(msg.trim_end().ends_with('^'), "{msg}");
+    }
+
+    #[test]
+    fn an_error_on_a_huge_line_shows_only_the_place_around_it() {
+        let filler = "1, ".repeat(100_000);
+        let text = format!("(seed: 1, student: Mlp(hidden: [{filler}]), oops: 3)");
+        let msg = from_ron_str(&text, "big.ron").unwrap_err().to_string();
+        assert!(msg.len() < 1_000, "{} bytes: {}", msg.len(), &msg[..300]);
+        assert!(msg.contains("oops"), "{msg}");
+        let lines: Vec<&str> = msg.lines().collect();
+        let (shown, caret) = (lines[lines.len() - 2], lines[lines.len() - 1]);
+        assert!(shown.contains('…'), "{shown}");
+        // The caret sits under the column the error names.
+        let at = caret.chars().count() - 1;
+        assert_eq!(shown.chars().nth(at), Some('o'), "{shown}\n{caret}");
     }
 
     #[test]

@@ -139,8 +139,14 @@ pub fn read_idx_labels(path: &Path) -> Result<Vec<u32>, DataError> {
     Ok(arr.data.iter().map(|&l| l as u32).collect())
 }
 
-/// Images and labels of one split, counts checked against each other.
-fn read_pair(images: &Path, labels: &Path, class_names: &[String]) -> Result<Dataset, DataError> {
+/// Images and labels of one split, counts checked against each other. With `fixed_classes`
+/// (MNIST, Fashion-MNIST: 10 named classes) a label outside them is an error; otherwise the
+/// classes are `0..=max label`.
+fn read_pair(
+    images: &Path,
+    labels: &Path,
+    fixed_classes: Option<&[String]>,
+) -> Result<Dataset, DataError> {
     let (features, n, shape) = read_idx_images(images)?;
     let labels_v = read_idx_labels(labels)?;
     if labels_v.len() != n {
@@ -153,8 +159,23 @@ fn read_pair(images: &Path, labels: &Path, class_names: &[String]) -> Result<Dat
             ),
         });
     }
+    if let Some(names) = fixed_classes
+        && let Some((i, &label)) = labels_v
+            .iter()
+            .enumerate()
+            .find(|&(_, &l)| l as usize >= names.len())
+    {
+        return Err(DataError::Invalid {
+            path: labels.to_path_buf(),
+            message: format!(
+                "example {i} has the label {label}, but this dataset has {} classes (labels 0 to {})",
+                names.len(),
+                names.len() - 1
+            ),
+        });
+    }
     let max_label = labels_v.iter().copied().max().unwrap_or(0) as usize;
-    let num_classes = class_names.len().max(max_label + 1);
+    let num_classes = fixed_classes.map_or(max_label + 1, <[String]>::len);
     if num_classes < 2 {
         return Err(DataError::Invalid {
             path: labels.to_path_buf(),
@@ -167,12 +188,44 @@ fn read_pair(images: &Path, labels: &Path, class_names: &[String]) -> Result<Dat
         num_features: shape.pixels(),
         num_classes,
         image: Some(shape),
-        class_names: if class_names.len() == num_classes {
-            class_names.to_vec()
-        } else {
-            Dataset::numbered_classes(num_classes)
+        class_names: match fixed_classes {
+            Some(names) => names.to_vec(),
+            None => Dataset::numbered_classes(num_classes),
         },
     })
+}
+
+/// Every test label must be a class the training split has: a model cannot be scored on a
+/// class it has no output for, nor fairly on one it never saw. The test set takes the
+/// training set's classes.
+fn check_test_labels(train: &Dataset, test: &mut Dataset, test_labels: &Path) -> Result<(), DataError> {
+    let mut seen = vec![false; train.num_classes];
+    for &l in &train.labels {
+        seen[l as usize] = true;
+    }
+    if let Some((i, &label)) = test
+        .labels
+        .iter()
+        .enumerate()
+        .find(|&(_, &l)| !seen.get(l as usize).copied().unwrap_or(false))
+    {
+        return Err(DataError::Invalid {
+            path: test_labels.to_path_buf(),
+            message: format!(
+                "test example {i} has the label {label}, which no training example has \
+                 (training labels: {})",
+                seen.iter()
+                    .enumerate()
+                    .filter(|&(_, &s)| s)
+                    .map(|(c, _)| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    test.num_classes = train.num_classes;
+    test.class_names = train.class_names.clone();
+    Ok(())
 }
 
 /// The file `stem` in `dir`, gzipped or raw, under its canonical or dotted name.
@@ -212,14 +265,16 @@ pub fn load_mnist_folder(
     let train = read_pair(
         &find(dir, "train-images-idx3-ubyte")?,
         &find(dir, "train-labels-idx1-ubyte")?,
-        class_names,
+        Some(class_names),
     )?;
-    let test = read_pair(
+    let test_labels = find(dir, "t10k-labels-idx1-ubyte")?;
+    let mut test = read_pair(
         &find(dir, "t10k-images-idx3-ubyte")?,
-        &find(dir, "t10k-labels-idx1-ubyte")?,
-        class_names,
+        &test_labels,
+        Some(class_names),
     )?;
     check_same_shape(&train, &test, dir)?;
+    check_test_labels(&train, &mut test, &test_labels)?;
     Ok((train, test))
 }
 
@@ -242,9 +297,13 @@ pub fn load_idx_files(files: &IdxFiles) -> Result<(Dataset, Option<Dataset>), Da
         Some(dir) => dir.join(p),
         None => p.to_path_buf(),
     };
-    let train = read_pair(&at(&files.train_images), &at(&files.train_labels), &[])?;
+    let train = read_pair(&at(&files.train_images), &at(&files.train_labels), None)?;
     let test = match (&files.test_images, &files.test_labels) {
-        (Some(images), Some(labels)) => Some(read_pair(&at(images), &at(labels), &[])?),
+        (Some(images), Some(labels)) => {
+            let mut test = read_pair(&at(images), &at(labels), None)?;
+            check_test_labels(&train, &mut test, &at(labels))?;
+            Some(test)
+        }
         (None, None) => None,
         _ => {
             return Err(DataError::Other(

@@ -89,6 +89,14 @@ const CASES: &[(&str, &[&str])] = &[
     ),
     ("idx-count-mismatch.ron", &["3 labels", "4 images"]),
     (
+        "idx-test-label-unseen.ron",
+        &["unseen-test-labels-idx1-ubyte", "label 7", "no training example"],
+    ),
+    (
+        "mnist-label-99.ron",
+        &["train-labels-idx1-ubyte", "label 99", "10 classes"],
+    ),
+    (
         "idx-corrupt-gzip.ron",
         &["corrupt-images-idx3-ubyte.gz", "damaged or not gzip"],
     ),

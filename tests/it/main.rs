@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod default_preset;
 mod engine;
 mod gui;
 mod kill;
