@@ -97,7 +97,10 @@ mod tests {
             .unwrap();
         assert!(text.starts_with("// The default experiment"), "{text}");
         let hint = super::look_at(super::DEFAULT).expect("a Look at: line");
-        assert!(hint.contains("baseline") && hint.contains("student"), "{hint}");
+        assert!(
+            hint.contains("baseline") && hint.contains("student"),
+            "{hint}"
+        );
         // Only one preset claims to be the default.
         let claims = super::BUILT_IN
             .iter()

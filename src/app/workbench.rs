@@ -104,7 +104,8 @@ impl Workbench {
         let (stored, view) = state::load(cc.storage);
         let mut app = Self {
             experiment: stored.unwrap_or_else(|| {
-                super::presets::built_in(super::presets::DEFAULT).expect("the default preset parses")
+                super::presets::built_in(super::presets::DEFAULT)
+                    .expect("the default preset parses")
             }),
             view,
             live: None,

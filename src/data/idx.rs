@@ -198,7 +198,11 @@ fn read_pair(
 /// Every test label must be a class the training split has: a model cannot be scored on a
 /// class it has no output for, nor fairly on one it never saw. The test set takes the
 /// training set's classes.
-fn check_test_labels(train: &Dataset, test: &mut Dataset, test_labels: &Path) -> Result<(), DataError> {
+fn check_test_labels(
+    train: &Dataset,
+    test: &mut Dataset,
+    test_labels: &Path,
+) -> Result<(), DataError> {
     let mut seen = vec![false; train.num_classes];
     for &l in &train.labels {
         seen[l as usize] = true;
@@ -341,6 +345,76 @@ mod tests {
         }
         b.extend_from_slice(data);
         b
+    }
+
+    /// Write a four-file MNIST folder of 2×2 images with the given labels.
+    fn mnist_folder(train: &[u8], test: &[u8]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let images = |n: usize| idx_bytes(&[n as u32, 2, 2], &vec![7; n * 4]);
+        let write =
+            |name: &str, bytes: Vec<u8>| std::fs::write(dir.path().join(name), bytes).unwrap();
+        write("train-images-idx3-ubyte", images(train.len()));
+        write(
+            "train-labels-idx1-ubyte",
+            idx_bytes(&[train.len() as u32], train),
+        );
+        write("t10k-images-idx3-ubyte", images(test.len()));
+        write(
+            "t10k-labels-idx1-ubyte",
+            idx_bytes(&[test.len() as u32], test),
+        );
+        dir
+    }
+
+    fn ten_classes() -> Vec<String> {
+        Dataset::numbered_classes(10)
+    }
+
+    #[test]
+    fn an_mnist_label_outside_its_ten_classes_names_the_file_and_label() {
+        let dir = mnist_folder(&[0, 1, 99, 2], &[0, 1]);
+        let err = load_mnist_folder(dir.path(), &ten_classes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("train-labels-idx1-ubyte"), "{err}");
+        assert!(
+            err.contains("example 2 has the label 99") && err.contains("10 classes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_test_label_the_training_split_never_has_is_an_error() {
+        let dir = mnist_folder(&[0, 1, 0, 1], &[0, 5]);
+        let err = load_mnist_folder(dir.path(), &ten_classes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("t10k-labels-idx1-ubyte"), "{err}");
+        assert!(err.contains("test example 1 has the label 5"), "{err}");
+        assert!(err.contains("training labels: 0, 1"), "{err}");
+    }
+
+    #[test]
+    fn idx_test_split_takes_the_training_classes() {
+        let dir = mnist_folder(&[0, 1, 2, 3], &[0, 1]);
+        let files = IdxFiles {
+            dir: Some(dir.path().to_path_buf()),
+            train_images: "train-images-idx3-ubyte".into(),
+            train_labels: "train-labels-idx1-ubyte".into(),
+            test_images: Some("t10k-images-idx3-ubyte".into()),
+            test_labels: Some("t10k-labels-idx1-ubyte".into()),
+        };
+        let (train, test) = load_idx_files(&files).unwrap();
+        let test = test.unwrap();
+        // Scored by a 4-class model, the test set must be a 4-class dataset too.
+        assert_eq!((train.num_classes, test.num_classes), (4, 4));
+        let dir = mnist_folder(&[0, 1, 0, 1], &[0, 3]);
+        let files = IdxFiles {
+            dir: Some(dir.path().to_path_buf()),
+            ..files
+        };
+        let err = load_idx_files(&files).unwrap_err().to_string();
+        assert!(err.contains("label 3"), "{err}");
     }
 
     #[test]

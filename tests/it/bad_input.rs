@@ -90,7 +90,11 @@ const CASES: &[(&str, &[&str])] = &[
     ("idx-count-mismatch.ron", &["3 labels", "4 images"]),
     (
         "idx-test-label-unseen.ron",
-        &["unseen-test-labels-idx1-ubyte", "label 7", "no training example"],
+        &[
+            "unseen-test-labels-idx1-ubyte",
+            "label 7",
+            "no training example",
+        ],
     ),
     (
         "mnist-label-99.ron",

@@ -19,7 +19,9 @@ fn the_default_experiment_wins_on_every_one_of_five_seeds_in_seconds() {
         let seconds = t0.elapsed().as_secs_f64();
         let s = &outcome.summary;
         assert_eq!(s.error, None);
-        let gain = s.distillation_gain().expect("baseline and student both ran");
+        let gain = s
+            .distillation_gain()
+            .expect("baseline and student both ran");
         let student = s.student.as_ref().unwrap().test_accuracy.unwrap();
         let baseline = s.baseline.as_ref().unwrap().test_accuracy.unwrap();
         println!(
