@@ -3,6 +3,7 @@
 //! `kl_div(..., reduction="batchmean")` and `cross_entropy`.
 
 pub mod host;
+pub mod methods;
 
 use crate::config::{Combine, DistillConfig, SoftLoss};
 use burn::prelude::*;
