@@ -7,6 +7,7 @@
 //! one, the teacher's logits `[batch, classes]` (constant). Reductions are batch means unless
 //! the reference code reduces otherwise, which the function then says.
 
+pub mod ctkd;
 pub mod dist;
 pub mod dkd;
 pub mod nkd;
