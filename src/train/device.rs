@@ -64,13 +64,18 @@ fn wgpu_options() -> burn::tensor::wgpu::WgpuOptions {
 
 fn probe_gpu() -> &'static GpuProbe {
     GPU.get_or_init(|| {
-        let (device, setup) = wgpu_options()
-            .init_with_setup()
-            .map_err(|e| format!("wgpu could not start: {e}"))?;
+        // The Vulkan loader and window-system layers write to stderr from C (headless:
+        // "XDG_RUNTIME_DIR is invalid or not set", four times). That is no message of ours:
+        // what they said goes into the reason the CPU is used instead.
+        let (started, said) = capture_stderr(|| wgpu_options().init_with_setup());
+        let said = said
+            .map(|text| format!("; the graphics stack said: {text}"))
+            .unwrap_or_default();
+        let (device, setup) = started.map_err(|e| format!("wgpu could not start: {e}{said}"))?;
         let info = setup.adapter.get_info();
         if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu {
             return Err(format!(
-                "the only adapter, {}, is a software renderer",
+                "the only adapter, {}, is a software renderer{said}",
                 info.name
             ));
         }
@@ -83,6 +88,73 @@ fn probe_gpu() -> &'static GpuProbe {
                 .min(limits.max_buffer_size),
         })
     })
+}
+
+/// Run `f` with the process's stderr (file descriptor 2) sent to a temporary file, and
+/// return what was written there: its distinct lines joined with "; ", if any. Unix only;
+/// elsewhere `f` simply runs. Other threads' stderr during `f` is captured too, so this is
+/// kept to the short probe.
+fn capture_stderr<T>(f: impl FnOnce() -> T) -> (T, Option<String>) {
+    #[cfg(unix)]
+    {
+        use std::io::{Read, Seek};
+        use std::os::fd::AsRawFd;
+        let Some(mut file) = unlinked_temp_file() else {
+            return (f(), None);
+        };
+        // SAFETY: dup and dup2 on the process's own descriptors; fd 2 is restored below
+        // before the saved copy is closed, and `file` outlives both calls.
+        let saved = unsafe { libc::dup(2) };
+        if saved < 0 || unsafe { libc::dup2(file.as_raw_fd(), 2) } < 0 {
+            if saved >= 0 {
+                unsafe { libc::close(saved) };
+            }
+            return (f(), None);
+        }
+        let result = f();
+        unsafe {
+            libc::dup2(saved, 2);
+            libc::close(saved);
+        }
+        let mut text = String::new();
+        let _ = file.rewind().and_then(|_| file.read_to_string(&mut text));
+        (result, tidy(&text))
+    }
+    #[cfg(not(unix))]
+    {
+        (f(), None)
+    }
+}
+
+/// A temporary file already removed from its folder: it vanishes when closed.
+#[cfg(unix)]
+fn unlinked_temp_file() -> Option<std::fs::File> {
+    let path = std::env::temp_dir().join(format!(
+        ".distillery-gpu-probe-{}-{:?}.log",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .ok()?;
+    let _ = std::fs::remove_file(&path);
+    Some(file)
+}
+
+/// Distinct non-empty lines, in order, without a leading "error: ", joined with "; ".
+fn tidy(text: &str) -> Option<String> {
+    let mut lines: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    (!lines.is_empty()).then(|| lines.join("; "))
 }
 
 /// Whether `device: Auto` trains on a GPU here.
@@ -142,4 +214,35 @@ pub fn limit_cpu_threads(threads: usize) {
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build_global();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_graphics_stack_lines_are_said_once() {
+        let text = "error: XDG_RUNTIME_DIR is invalid or not set in the environment.\n\
+                    error: XDG_RUNTIME_DIR is invalid or not set in the environment.\n\n";
+        assert_eq!(
+            tidy(text).as_deref(),
+            Some("XDG_RUNTIME_DIR is invalid or not set in the environment.")
+        );
+        assert_eq!(tidy("\n  \n"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stderr_written_from_c_is_captured_and_restored() {
+        let (value, said) = capture_stderr(|| {
+            let msg = b"from C\n";
+            // SAFETY: writing a valid buffer to fd 2.
+            unsafe { libc::write(2, msg.as_ptr().cast(), msg.len()) };
+            7
+        });
+        assert_eq!((value, said.as_deref()), (7, Some("from C")));
+        // fd 2 is the original again: a write lands there, not in a closed file.
+        // SAFETY: fcntl on a descriptor number only queries it.
+        assert!(unsafe { libc::fcntl(2, libc::F_GETFD) } >= 0);
+    }
 }
