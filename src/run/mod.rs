@@ -425,7 +425,9 @@ mod tests {
             seconds: 0.1,
         };
         // The first attempt: two steps and an epoch, written.
-        recorder.record(&Event::Steps(vec![step(1), step(2)])).unwrap();
+        recorder
+            .record(&Event::Steps(vec![step(1), step(2)]))
+            .unwrap();
         recorder.last_write -= RECORD_EVERY;
         recorder.record(&Event::Epoch(epoch)).unwrap();
         let rows = |name: &str| {
@@ -437,7 +439,10 @@ mod tests {
         };
         assert_eq!((rows("metrics.csv"), rows("epochs.csv")), (2, 1));
         // The GPU fails; the run starts again on the CPU with one step and an epoch.
-        let retry = Notice::new(NoticeKind::RetryOnCpu, "GPU lost; training again on the CPU");
+        let retry = Notice::new(
+            NoticeKind::RetryOnCpu,
+            "GPU lost; training again on the CPU",
+        );
         recorder.record(&Event::Notice(retry)).unwrap();
         assert_eq!((rows("metrics.csv"), rows("epochs.csv")), (0, 0));
         recorder.record(&Event::Steps(vec![step(1)])).unwrap();

@@ -21,6 +21,11 @@ pub struct DeviceInfo {
     /// The largest buffer the GPU binds at once; every tensor must fit in it.
     #[serde(default)]
     pub max_buffer_bytes: Option<u64>,
+    /// What the graphics stack wrote to stderr while wgpu was probed (headless: "XDG_RUNTIME_DIR
+    /// is invalid or not set"), kept here rather than in the terminal; distinct lines joined
+    /// with "; ".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_messages: Option<String>,
 }
 
 impl DeviceInfo {
@@ -45,8 +50,11 @@ struct Gpu {
     max_buffer_bytes: u64,
 }
 
-/// The outcome of trying wgpu once: the GPU, or why not.
-type GpuProbe = Result<Gpu, String>;
+/// The outcome of trying wgpu once: the GPU, or why not, and what the graphics stack said.
+struct GpuProbe {
+    gpu: Result<Gpu, String>,
+    messages: Option<String>,
+}
 
 static GPU: OnceLock<GpuProbe> = OnceLock::new();
 
@@ -66,27 +74,30 @@ fn probe_gpu() -> &'static GpuProbe {
     GPU.get_or_init(|| {
         // The Vulkan loader and window-system layers write to stderr from C (headless:
         // "XDG_RUNTIME_DIR is invalid or not set", four times). That is no message of ours:
-        // what they said goes into the reason the CPU is used instead.
-        let (started, said) = capture_stderr(|| wgpu_options().init_with_setup());
-        let said = said
-            .map(|text| format!("; the graphics stack said: {text}"))
-            .unwrap_or_default();
-        let (device, setup) = started.map_err(|e| format!("wgpu could not start: {e}{said}"))?;
-        let info = setup.adapter.get_info();
-        if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu {
-            return Err(format!(
-                "the only adapter, {}, is a software renderer{said}",
-                info.name
-            ));
-        }
-        let limits = setup.device.limits();
-        Ok(Gpu {
-            device,
-            name: format!("{} ({:?})", info.name, info.backend),
-            max_buffer_bytes: limits
-                .max_storage_buffer_binding_size
-                .min(limits.max_buffer_size),
-        })
+        // it is kept in the device info instead.
+        let (gpu, messages) = capture_stderr(find_gpu);
+        GpuProbe { gpu, messages }
+    })
+}
+
+fn find_gpu() -> Result<Gpu, String> {
+    let (device, setup) = wgpu_options()
+        .init_with_setup()
+        .map_err(|e| format!("wgpu could not start: {e}"))?;
+    let info = setup.adapter.get_info();
+    if info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu {
+        return Err(format!(
+            "the only adapter, {}, is a software renderer",
+            info.name
+        ));
+    }
+    let limits = setup.device.limits();
+    Ok(Gpu {
+        device,
+        name: format!("{} ({:?})", info.name, info.backend),
+        max_buffer_bytes: limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size),
     })
 }
 
@@ -159,7 +170,7 @@ fn tidy(text: &str) -> Option<String> {
 
 /// Whether `device: Auto` trains on a GPU here.
 pub fn auto_uses_gpu() -> bool {
-    probe_gpu().is_ok()
+    probe_gpu().gpu.is_ok()
 }
 
 /// Threads the CPU backend uses.
@@ -179,6 +190,7 @@ pub fn cpu(note: Option<String>) -> (Device, DeviceInfo) {
             },
             note,
             max_buffer_bytes: None,
+            probe_messages: GPU.get().and_then(|p| p.messages.clone()),
         },
     )
 }
@@ -189,8 +201,9 @@ pub fn select(choice: DeviceChoice) -> Result<(Device, DeviceInfo), String> {
     if choice == DeviceChoice::Cpu {
         return Ok(cpu(None));
     }
-    match (choice, probe_gpu()) {
-        (_, Ok(gpu)) => Ok((gpu.device.clone(), gpu_info(gpu))),
+    let probe = probe_gpu();
+    match (choice, &probe.gpu) {
+        (_, Ok(gpu)) => Ok((gpu.device.clone(), gpu_info(gpu, probe))),
         (DeviceChoice::Gpu, Err(why)) => Err(format!(
             "device Gpu was asked for, but no hardware GPU is usable: {why}. \
              Use device: Auto or Cpu to train on the CPU"
@@ -199,12 +212,13 @@ pub fn select(choice: DeviceChoice) -> Result<(Device, DeviceInfo), String> {
     }
 }
 
-fn gpu_info(gpu: &Gpu) -> DeviceInfo {
+fn gpu_info(gpu: &Gpu, probe: &GpuProbe) -> DeviceInfo {
     DeviceInfo {
         kind: "gpu".into(),
         name: gpu.name.clone(),
         note: None,
         max_buffer_bytes: Some(gpu.max_buffer_bytes),
+        probe_messages: probe.messages.clone(),
     }
 }
 

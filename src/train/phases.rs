@@ -197,11 +197,8 @@ impl Trainer<'_> {
         let size = arch_size(&self.exp.student, self.io);
         let (baseline, baseline_report, baseline_error) = self.baseline_phase(teacher);
         let (student, student_report, student_error) = if self.control.is_stopped() {
-            let skipped = ModelReport::empty(
-                &self.exp.student.short_name(),
-                size,
-                self.exp.train.epochs,
-            );
+            let skipped =
+                ModelReport::empty(&self.exp.student.short_name(), size, self.exp.train.epochs);
             (None, Some(skipped), None)
         } else {
             let result = self.train_student(teacher);

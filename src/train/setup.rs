@@ -148,7 +148,7 @@ fn load_teacher(
                     "teacher weights: {} cannot be read (damaged, or not a burn .bpk weights \
                      file): {}",
                     path.display(),
-                    record_error_text(&e)
+                    record_error_text(&e).trim_start()
                 ),
             )
         })?;
@@ -193,7 +193,12 @@ pub fn record_error_text(e: &burn::store::RecordError) -> String {
         })
         .filter(|item| !item.is_empty())
         .collect();
-    let head = head.to_lowercase();
+    let head = match head {
+        "Apply errors" => "tensors whose shapes differ",
+        "Missing tensors" => "tensors the file lacks",
+        "Unused tensors" => "tensors in the file that the model does not have",
+        other => other,
+    };
     let mut lines = vec![format!("  {head}:")];
     lines.extend(items.iter().map(|item| format!("    {item}")));
     lines.join("\n")
@@ -303,7 +308,7 @@ mod tests {
         );
         assert_eq!(
             record_error_text(&e),
-            "  apply errors:\n    layers.0.weight: shape mismatch, expected [64, 256] but record \
+            "  tensors whose shapes differ:\n    layers.0.weight: shape mismatch, expected [64, 256] but record \
              has [64, 8]\n    layers.0.bias: shape mismatch, expected [256] but record has [8]"
         );
         let io = burn::store::RecordError::Io("failed to read header".into());

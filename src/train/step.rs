@@ -151,9 +151,7 @@ impl Trainer<'_> {
             window.new_epoch();
             for chunk in order.chunks(batch_size) {
                 // Show every step taken before a pause, not just full read-back windows.
-                if self.control.is_paused()
-                    && result.diverged(self.flush(phase, &mut window, lr))
-                {
+                if self.control.is_paused() && result.diverged(self.flush(phase, &mut window, lr)) {
                     break;
                 }
                 if self.control.checkpoint() == Flow::Stop {

@@ -417,11 +417,11 @@ fn held_out_unlabeled_transfer_set_trains_on_soft_targets_alone() {
     );
     assert!(!setup.data.transfer_labeled);
     assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::Notice(n) if n.kind == NoticeKind::PhaseSkipped
+        events.iter().any(
+            |e| matches!(e, Event::Notice(n) if n.kind == NoticeKind::PhaseSkipped
                 && n.severity == Severity::Info
-                && n.text.contains("baseline skipped"))),
+                && n.text.contains("baseline skipped"))
+        ),
         "the window and the CLI are told why there is no baseline"
     );
     let s = &outcome.summary;
@@ -476,9 +476,11 @@ fn automatic_device_choice_is_announced_once() {
     let (outcome, events) = run(&exp);
     let notices = events
         .iter()
-        .filter(|e| matches!(e, Event::Notice(n) if n.kind == NoticeKind::CpuFallback
+        .filter(|e| {
+            matches!(e, Event::Notice(n) if n.kind == NoticeKind::CpuFallback
             && n.severity == Severity::Warning
-            && n.text.starts_with("training on the CPU")))
+            && n.text.starts_with("training on the CPU"))
+        })
         .count();
     // One notice when a GPU was possible but the CPU is used, none on a GPU.
     let expected = usize::from(outcome.summary.device.note.is_some());
