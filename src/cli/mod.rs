@@ -41,7 +41,7 @@ pub enum Command {
         /// Output folder [default: runs/NAME-TIMESTAMP].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// No progress bar; only the final table.
+        /// No progress bar or notes: only warnings, errors and the final table.
         #[arg(long)]
         quiet: bool,
     },

@@ -1,6 +1,6 @@
 //! The headless progress display: one bar per phase with epoch, losses and ETA.
 
-use crate::train::Event;
+use crate::train::{Event, Severity};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Mutex;
 
@@ -14,6 +14,19 @@ struct State {
     bar: Option<ProgressBar>,
     epochs: usize,
     last_accuracy: Option<f32>,
+}
+
+/// A line on stderr, above the bar if one is drawn.
+fn print_line(state: &State, line: String) {
+    match &state.bar {
+        Some(bar) if !bar.is_hidden() => bar.println(line),
+        _ => eprintln!("{line}"),
+    }
+}
+
+/// Whether a notice is printed: `--quiet` hides notes, never warnings or errors.
+fn shown(severity: Severity, quiet: bool) -> bool {
+    !quiet || severity >= Severity::Warning
 }
 
 fn style() -> ProgressStyle {
@@ -31,12 +44,8 @@ impl Progress {
     }
 
     fn say(&self, state: &State, line: String) {
-        if self.quiet {
-            return;
-        }
-        match &state.bar {
-            Some(bar) if !bar.is_hidden() => bar.println(line),
-            _ => eprintln!("{line}"),
+        if !self.quiet {
+            print_line(state, line);
         }
     }
 
@@ -65,11 +74,13 @@ impl Progress {
                     *state = State::default();
                 }
                 let label = match notice.severity {
-                    crate::train::Severity::Info => "note",
-                    crate::train::Severity::Warning => "warning",
-                    crate::train::Severity::Error => "error",
+                    Severity::Info => "note",
+                    Severity::Warning => "warning",
+                    Severity::Error => "error",
                 };
-                self.say(&state, format!("{label}: {}", notice.text))
+                if shown(notice.severity, self.quiet) {
+                    print_line(&state, format!("{label}: {}", notice.text));
+                }
             }
             Event::PhaseStarted {
                 phase,
@@ -177,6 +188,14 @@ mod tests {
         let state = p.state.lock().unwrap();
         assert!(state.bar.is_none(), "the failed attempt's bar is gone");
         assert_eq!((state.epochs, state.last_accuracy), (0, None));
+    }
+
+    #[test]
+    fn quiet_hides_notes_but_not_warnings_or_errors() {
+        assert!(!shown(Severity::Info, true));
+        assert!(shown(Severity::Warning, true));
+        assert!(shown(Severity::Error, true));
+        assert!(shown(Severity::Info, false));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! [`spawn`] starts a run and hands back its [`TrainingHandle`]: a receiver of typed
 //! [`Event`]s and a [`Control`] for pause, resume, stop and live T/α. [`run_blocking`] runs
 //! the same loop on the calling thread (tests, the CLI's core).
-
+//!
 //! The engine is split by job: [`setup`] (validation, data, device, memory, models and saved
 //! weights, all checked before anything trains), `phases` (teacher, baseline and student as
 //! reusable pieces), `step` (the step loop, its loss window and read-backs), `publish`

@@ -204,8 +204,8 @@ pub fn record_error_text(e: &burn::store::RecordError) -> String {
     lines.join("\n")
 }
 
-/// The frozen teacher's state as the students need it, and what the phases share: the data
-/// on the device, the listener, the measurements so far.
+/// What the phases share: the experiment, the data on the device, the listener, the
+/// measurements so far, and the student's initial weights.
 pub(super) struct Trainer<'a> {
     pub(super) exp: &'a Experiment,
     pub(super) splits: &'a Splits,
