@@ -2,20 +2,21 @@
 //!
 //! The engine (`config`, `data`, `model`, `distill`, `train`, `run`) knows nothing of the
 //! window; `app` drives it through commands and events, and `cli` runs it headless.
-//! Without the default `app` feature only the parsers (`config`, `data`) are built.
+//! Features: none builds the parsers alone (`config`, `data`); `engine` adds training and run
+//! folders; `cli` the command line; `app` (the default) the window.
 
 pub mod config;
 pub mod data;
 
 #[cfg(feature = "app")]
 pub mod app;
-#[cfg(feature = "app")]
+#[cfg(feature = "cli")]
 pub mod cli;
-#[cfg(feature = "app")]
+#[cfg(feature = "engine")]
 pub mod distill;
-#[cfg(feature = "app")]
+#[cfg(feature = "engine")]
 pub mod model;
-#[cfg(feature = "app")]
+#[cfg(feature = "engine")]
 pub mod run;
-#[cfg(feature = "app")]
+#[cfg(feature = "engine")]
 pub mod train;

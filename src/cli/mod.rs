@@ -30,6 +30,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[cfg_attr(not(feature = "app"), allow(dead_code))]
 pub enum Command {
     /// Train teacher, baseline and distilled student headless; write results to a folder.
     Run {
@@ -40,7 +41,7 @@ pub enum Command {
         /// Output folder [default: runs/NAME-TIMESTAMP].
         #[arg(long)]
         out: Option<PathBuf>,
-        /// No progress bar; only the final table.
+        /// No progress bar or notes: only warnings, errors and the final table.
         #[arg(long)]
         quiet: bool,
     },
@@ -75,7 +76,7 @@ pub enum Command {
         after: Option<f64>,
         /// Tab to show: curves, probabilities, temperature, regions or runs.
         #[arg(long, value_parser = parse_tab)]
-        tab: Option<crate::app::Tab>,
+        tab: Option<Tab>,
     },
 }
 
@@ -90,16 +91,41 @@ pub struct Inputs {
     pub sets: Vec<String>,
 }
 
-fn parse_tab(name: &str) -> Result<crate::app::Tab, String> {
+#[cfg(feature = "app")]
+type Tab = crate::app::Tab;
+/// Without the window a tab is only a name, accepted so `gui` can say what is missing.
+#[cfg(not(feature = "app"))]
+type Tab = String;
+
+#[cfg(feature = "app")]
+fn parse_tab(name: &str) -> Result<Tab, String> {
     crate::app::Tab::from_name(name)
         .ok_or_else(|| "expected curves, probabilities, temperature, regions or runs".to_string())
+}
+
+#[cfg(not(feature = "app"))]
+fn parse_tab(name: &str) -> Result<Tab, String> {
+    Ok(name.to_string())
+}
+
+/// What `distillery` and `distillery gui` do in a build without the window.
+#[cfg(not(feature = "app"))]
+fn no_window() -> i32 {
+    fail(
+        "this distillery was built without the window (cargo feature `app`); the command \
+         line works: run, check, bench (see distillery --help). Install the window with \
+         `cargo install --path .`",
+        exit::BAD_INPUT,
+    )
 }
 
 /// Parse the arguments and run; returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
+        #[cfg(feature = "app")]
         None => crate::app::run_window(crate::app::Launch::default()),
+        #[cfg(feature = "app")]
         Some(Command::Gui {
             preset,
             start,
@@ -112,6 +138,8 @@ pub fn main() -> i32 {
             screenshot: screenshot.map(|p| (p, after.unwrap_or(5.0))),
             tab,
         }),
+        #[cfg(not(feature = "app"))]
+        None | Some(Command::Gui { .. }) => no_window(),
         Some(Command::Check { preset, inputs }) => check(&preset, &inputs),
         Some(Command::Bench {
             preset,
@@ -150,6 +178,15 @@ pub fn resolve(preset: &Path, inputs: &Inputs) -> Result<Experiment, ConfigError
         return Err(ConfigError::Invalid(problems));
     }
     Ok(exp)
+}
+
+/// Bad input exits with 2, a device that failed before training with 1.
+fn start_failure_code(e: &RunError) -> i32 {
+    if e.is_bad_input() {
+        exit::BAD_INPUT
+    } else {
+        exit::RUN_FAILED
+    }
 }
 
 fn fail(message: impl std::fmt::Display, code: i32) -> i32 {
@@ -224,8 +261,7 @@ fn run(preset: &Path, inputs: &Inputs, out: Option<PathBuf>, quiet: bool) -> i32
     };
     let outcome = match train::run_blocking(&exp, &control, &sink) {
         Ok(o) => o,
-        Err(RunError::BadInput(msg)) => return fail(msg, exit::BAD_INPUT),
-        Err(RunError::Device(msg)) => return fail(msg, exit::RUN_FAILED),
+        Err(e) => return fail(&e, start_failure_code(&e)),
     };
     progress.finish();
     let written = crate::run::write_run(&out, &exp, &outcome);
@@ -241,7 +277,7 @@ fn run(preset: &Path, inputs: &Inputs, out: Option<PathBuf>, quiet: bool) -> i32
     }
     if let Some(err) = &outcome.summary.error {
         return fail(
-            format!("{err}; results up to that point are in {}", out.display()),
+            format!("{err}; what was measured is in {}", out.display()),
             exit::RUN_FAILED,
         );
     }
@@ -266,8 +302,7 @@ fn bench(preset: &Path, inputs: &Inputs, repeat: usize) -> i32 {
     for i in 0..=repeat.max(1) {
         let outcome = match train::run_blocking(&exp, &Control::new(), &|_| {}) {
             Ok(o) => o,
-            Err(RunError::BadInput(msg)) => return fail(msg, exit::BAD_INPUT),
-            Err(RunError::Device(msg)) => return fail(msg, exit::RUN_FAILED),
+            Err(e) => return fail(&e, start_failure_code(&e)),
         };
         let s = &outcome.summary;
         if let Some(err) = &s.error {

@@ -84,9 +84,9 @@ pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
     };
     let memory = crate::train::memory::estimate(exp, io, splits.train.len(), splits.test.len());
     crate::train::memory::check_fits(&memory, crate::train::memory::available_bytes(), "CPU")?;
-    for spec in exp.teacher.members.iter().chain([&exp.student]) {
-        crate::model::Net::build(spec, io, &burn::tensor::Device::flex())?;
-    }
+    // The same check a run makes before training: architectures and saved teacher weights.
+    crate::train::setup::check_models(exp, io, &burn::tensor::Device::flex())
+        .map_err(|e| e.to_string())?;
     let teacher = exp
         .teacher
         .members

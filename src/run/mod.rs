@@ -85,27 +85,37 @@ impl RunRecorder {
     }
 
     /// Take an event; after an epoch, rewrite the metrics if the last write is old enough.
+    /// A retry on the CPU starts the run again from nothing, and so do the metrics files.
     pub fn record(&mut self, event: &crate::train::Event) -> Result<(), WriteError> {
-        use crate::train::Event;
+        use crate::train::{Event, NoticeKind};
         match event {
             Event::Steps(steps) => self.steps.extend_from_slice(steps),
             Event::Epoch(e) => {
                 self.epochs.push(*e);
                 if self.last_write.elapsed() >= RECORD_EVERY {
-                    self.last_write = std::time::Instant::now();
-                    write_atomic(
-                        &self.dir.join("metrics.csv"),
-                        steps_csv(&self.steps).as_bytes(),
-                    )?;
-                    write_atomic(
-                        &self.dir.join("epochs.csv"),
-                        epochs_csv(&self.epochs).as_bytes(),
-                    )?;
+                    self.write_metrics()?;
                 }
+            }
+            Event::Notice(n) if n.kind == NoticeKind::RetryOnCpu => {
+                self.steps.clear();
+                self.epochs.clear();
+                self.write_metrics()?;
             }
             _ => {}
         }
         Ok(())
+    }
+
+    fn write_metrics(&mut self) -> Result<(), WriteError> {
+        self.last_write = std::time::Instant::now();
+        write_atomic(
+            &self.dir.join("metrics.csv"),
+            steps_csv(&self.steps).as_bytes(),
+        )?;
+        write_atomic(
+            &self.dir.join("epochs.csv"),
+            epochs_csv(&self.epochs).as_bytes(),
+        )
     }
 }
 
@@ -277,20 +287,7 @@ pub fn read_run(dir: &Path) -> Result<SavedRun, String> {
 }
 
 fn phase_from(name: &str) -> Option<crate::train::Phase> {
-    use crate::train::Phase;
-    match name {
-        "teacher" => Some(Phase::Teacher { member: 0, of: 1 }),
-        "baseline" => Some(Phase::Baseline),
-        "student" => Some(Phase::Student),
-        other => {
-            let rest = other.strip_prefix("teacher ")?;
-            let (m, of) = rest.split_once('/')?;
-            Some(Phase::Teacher {
-                member: m.parse::<usize>().ok()?.checked_sub(1)?,
-                of: of.parse().ok()?,
-            })
-        }
-    }
+    crate::train::Phase::from_name(name)
 }
 
 fn num(cell: &str) -> f32 {
@@ -399,5 +396,60 @@ mod tests {
         assert_eq!(back[0].phase, steps[0].phase);
         assert!(back[0].soft.is_nan());
         assert_eq!(back[1], steps[1]);
+    }
+
+    #[test]
+    fn a_retry_on_the_cpu_starts_the_interim_metrics_again() {
+        use crate::train::{Event, Notice, NoticeKind};
+        let dir = tempfile::tempdir().unwrap();
+        let mut recorder = RunRecorder::start(dir.path(), &Experiment::default()).unwrap();
+        let step = |step| StepMetrics {
+            phase: Phase::Teacher { member: 0, of: 1 },
+            step,
+            epoch: 1,
+            soft: f32::NAN,
+            hard: 2.0,
+            total: 2.0,
+            temperature: 4.0,
+            alpha: 0.9,
+        };
+        let epoch = EpochMetrics {
+            phase: Phase::Teacher { member: 0, of: 1 },
+            epoch: 1,
+            step: 2,
+            test_accuracy: 0.5,
+            test_loss: 1.0,
+            train_loss: 2.0,
+            agreement: 1.0,
+            kl_to_teacher: 0.0,
+            seconds: 0.1,
+        };
+        // The first attempt: two steps and an epoch, written.
+        recorder
+            .record(&Event::Steps(vec![step(1), step(2)]))
+            .unwrap();
+        recorder.last_write -= RECORD_EVERY;
+        recorder.record(&Event::Epoch(epoch)).unwrap();
+        let rows = |name: &str| {
+            std::fs::read_to_string(dir.path().join(name))
+                .unwrap()
+                .lines()
+                .count()
+                - 1
+        };
+        assert_eq!((rows("metrics.csv"), rows("epochs.csv")), (2, 1));
+        // The GPU fails; the run starts again on the CPU with one step and an epoch.
+        let retry = Notice::new(
+            NoticeKind::RetryOnCpu,
+            "GPU lost; training again on the CPU",
+        );
+        recorder.record(&Event::Notice(retry)).unwrap();
+        assert_eq!((rows("metrics.csv"), rows("epochs.csv")), (0, 0));
+        recorder.record(&Event::Steps(vec![step(1)])).unwrap();
+        recorder.last_write -= RECORD_EVERY;
+        recorder.record(&Event::Epoch(epoch)).unwrap();
+        assert_eq!((rows("metrics.csv"), rows("epochs.csv")), (1, 1));
+        let steps = parse_steps(&std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap());
+        assert_eq!(steps.unwrap()[0].step, 1);
     }
 }

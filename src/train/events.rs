@@ -27,6 +27,23 @@ impl Phase {
         }
     }
 
+    /// The phase a [`Phase::name`] names: `teacher`, `teacher 2/3`, `baseline`, `student`.
+    pub fn from_name(name: &str) -> Option<Phase> {
+        match name {
+            "teacher" => Some(Phase::Teacher { member: 0, of: 1 }),
+            "baseline" => Some(Phase::Baseline),
+            "student" => Some(Phase::Student),
+            other => {
+                let rest = other.strip_prefix("teacher ")?;
+                let (m, of) = rest.split_once('/')?;
+                Some(Phase::Teacher {
+                    member: m.parse::<usize>().ok()?.checked_sub(1)?,
+                    of: of.parse().ok()?,
+                })
+            }
+        }
+    }
+
     /// The model this phase trains, ignoring the ensemble member.
     pub fn role(&self) -> Role {
         match self {

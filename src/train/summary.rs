@@ -84,12 +84,37 @@ pub enum FailureKind {
     BadInput,
 }
 
-/// What ended a run early: its kind, the phase it happened in, and the explanation.
+/// What ended a run early: its kind, the phase it happened in, and the explanation. In
+/// `summary.json`: `{"kind": "diverged", "phase": "student", "message": "..."}`, the phase
+/// named as in the CSV files (`teacher`, `teacher 2/3`, `baseline`, `student`) or null.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunFailure {
     pub kind: FailureKind,
+    #[serde(default, with = "phase_name")]
     pub phase: Option<super::Phase>,
     pub message: String,
+}
+
+/// A phase in JSON as its name, the way the CSV files write it.
+mod phase_name {
+    use super::super::Phase;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(phase: &Option<Phase>, s: S) -> Result<S::Ok, S::Error> {
+        match phase {
+            Some(p) => s.serialize_str(&p.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Phase>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(name) => Phase::from_name(&name)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom(format!("`{name}` is not a phase"))),
+        }
+    }
 }
 
 impl std::fmt::Display for RunFailure {
@@ -102,5 +127,34 @@ impl Summary {
     /// `student accuracy − baseline accuracy`, when both exist.
     pub fn distillation_gain(&self) -> Option<f32> {
         Some(self.student.as_ref()?.test_accuracy? - self.baseline.as_ref()?.test_accuracy?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::Phase;
+
+    #[test]
+    fn a_run_failure_reads_plainly_in_json() {
+        for (phase, name) in [
+            (Some(Phase::Student), "\"student\""),
+            (Some(Phase::Teacher { member: 1, of: 3 }), "\"teacher 2/3\""),
+            (None, "null"),
+        ] {
+            let failure = RunFailure {
+                kind: FailureKind::Diverged,
+                phase,
+                message: "the student diverged".into(),
+            };
+            let json = serde_json::to_string(&failure).unwrap();
+            assert_eq!(
+                json,
+                format!(
+                    "{{\"kind\":\"diverged\",\"phase\":{name},\"message\":\"the student diverged\"}}"
+                )
+            );
+            assert_eq!(serde_json::from_str::<RunFailure>(&json).unwrap(), failure);
+        }
     }
 }

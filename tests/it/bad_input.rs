@@ -60,6 +60,22 @@ const CASES: &[(&str, &[&str])] = &[
         "missing-teacher-weights.ron",
         &["teacher.weights", "no-weights"],
     ),
+    (
+        "teacher-weights-other-architecture.ron",
+        &[
+            "weights-mlp-8/teacher-0.bpk",
+            "does not fit teacher member 0",
+            "shape mismatch",
+        ],
+    ),
+    (
+        "teacher-weights-garbage.ron",
+        &["weights-garbage/teacher-0.bpk", "cannot be read"],
+    ),
+    (
+        "teacher-weights-truncated.ron",
+        &["weights-truncated/teacher-0.bpk", "cannot be read"],
+    ),
     ("huge-model.ron", &["GiB", "students", "free"]),
     ("csv-ragged.ron", &["ragged.csv:3:3", "2 columns"]),
     (

@@ -232,3 +232,38 @@ fn bench_reports_each_phases_throughput() {
         );
     }
 }
+
+#[test]
+fn a_headless_run_prints_only_its_own_messages() {
+    // No desktop session: the GPU probe's graphics stack complains about XDG_RUNTIME_DIR on
+    // stderr. The command line keeps that out of its output and in the device info.
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(bin())
+        .args([
+            "run",
+            "presets/digits-mlp.ron",
+            "--out",
+            out.path().to_str().unwrap(),
+            "--set",
+            "teacher.epochs=1",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "device=Auto",
+        ])
+        .env_remove("XDG_RUNTIME_DIR")
+        .current_dir(root())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap())
+            .unwrap();
+    // What the graphics stack said, if anything, is kept in the device info.
+    if let Some(said) = summary["device"].get("probe_messages") {
+        let said = said.as_str().unwrap();
+        assert!(!said.is_empty() && !said.starts_with("error: "), "{said}");
+    }
+}

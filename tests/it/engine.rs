@@ -3,7 +3,7 @@
 use distillery::config::{
     ArchSpec, DataSource, DeviceChoice, Experiment, MlpSpec, SoftLoss, SyntheticKind, SyntheticSpec,
 };
-use distillery::train::{self, Control, Event, Phase, PhaseStatus};
+use distillery::train::{self, Control, Event, NoticeKind, Phase, PhaseStatus, Severity};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -417,9 +417,11 @@ fn held_out_unlabeled_transfer_set_trains_on_soft_targets_alone() {
     );
     assert!(!setup.data.transfer_labeled);
     assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::Notice(n) if n.kind == distillery::train::NoticeKind::PhaseSkipped && n.text.contains("baseline skipped"))),
+        events.iter().any(
+            |e| matches!(e, Event::Notice(n) if n.kind == NoticeKind::PhaseSkipped
+                && n.severity == Severity::Info
+                && n.text.contains("baseline skipped"))
+        ),
         "the window and the CLI are told why there is no baseline"
     );
     let s = &outcome.summary;
@@ -474,9 +476,68 @@ fn automatic_device_choice_is_announced_once() {
     let (outcome, events) = run(&exp);
     let notices = events
         .iter()
-        .filter(|e| matches!(e, Event::Notice(n) if n.kind == distillery::train::NoticeKind::CpuFallback))
+        .filter(|e| {
+            matches!(e, Event::Notice(n) if n.kind == NoticeKind::CpuFallback
+            && n.severity == Severity::Warning
+            && n.text.starts_with("training on the CPU"))
+        })
         .count();
     // One notice when a GPU was possible but the CPU is used, none on a GPU.
     let expected = usize::from(outcome.summary.device.note.is_some());
     assert_eq!(notices, expected, "{:?}", outcome.summary.device);
+}
+
+#[test]
+fn a_stop_on_an_epoch_boundary_records_no_empty_epoch() {
+    let _serial = crate::support::training_lock();
+    let mut exp = quick_digits();
+    exp.teacher.epochs = 5;
+    let control = Control::new();
+    let events = Mutex::new(Vec::new());
+    // Stop the moment the first epoch's results arrive: the next epoch has not taken a step.
+    let outcome = train::run_blocking(&exp, &control, &|e| {
+        if matches!(&e, Event::Epoch(m) if m.epoch == 1) {
+            control.stop();
+        }
+        events.lock().unwrap().push(e);
+    })
+    .unwrap();
+    let epochs = &outcome.history.epochs;
+    assert_eq!(epochs.len(), 1, "no phantom epoch 2: {epochs:?}");
+    assert!(epochs[0].train_loss > 0.0);
+    let sent = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, Event::Epoch(_)))
+        .count();
+    assert_eq!(sent, 1, "no epoch event without steps");
+    let s = &outcome.summary;
+    assert!(s.stopped);
+    assert_eq!(s.teacher.status, PhaseStatus::Stopped);
+    assert_eq!(s.teacher.epochs_completed, 1);
+    assert!(s.teacher.test_accuracy.unwrap() > 0.5, "still evaluated");
+}
+
+#[test]
+fn teacher_weights_of_another_architecture_are_refused_before_training() {
+    let _serial = crate::support::training_lock();
+    let mut exp = quick_digits();
+    exp.teacher.weights = Some(crate::support::root().join("tests/bad_input/data/weights-mlp-8"));
+    let events = Mutex::new(Vec::new());
+    let result = train::run_blocking(&exp, &Control::new(), &|e| events.lock().unwrap().push(e));
+    let Err(train::RunError::TeacherWeights(e)) = result else {
+        panic!("expected a teacher weights error, got {result:?}");
+    };
+    assert_eq!(e.problem, train::WeightsProblem::WrongArchitecture);
+    assert!(e.message.contains("teacher-0.bpk"), "{}", e.message);
+    assert!(
+        e.message.lines().count() >= 3,
+        "one line per tensor: {}",
+        e.message
+    );
+    assert!(
+        events.lock().unwrap().is_empty(),
+        "refused before setup: nothing was announced"
+    );
 }
