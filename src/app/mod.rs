@@ -1,15 +1,19 @@
 //! The workbench window (eframe/egui). It never trains: it sends commands to the engine's
 //! thread and draws what the engine's events report.
 
+mod apply;
 mod command;
 mod curves;
+mod dialog_routing;
 mod dialogs;
 mod experiment_panel;
+mod messages;
 mod presets;
 mod preview;
 mod probabilities;
 mod regions;
 mod runs;
+mod screenshot;
 mod series;
 mod session;
 mod state;
@@ -21,10 +25,12 @@ mod workbench;
 
 pub use command::Command;
 pub use dialogs::{DialogKind, DialogRequest, FileDialogs, RfdDialogs, ScriptedDialogs};
+pub use messages::Message;
 pub use probabilities::model_probs;
+pub use screenshot::save_png;
 pub use session::RunState;
 pub use state::{Tab, ViewSettings};
-pub use workbench::{Message, Workbench, save_png};
+pub use workbench::Workbench;
 
 use std::path::PathBuf;
 

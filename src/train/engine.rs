@@ -7,8 +7,8 @@
 use super::eval::{Evaluation, ensemble_probs, predict, predict_tensor};
 use super::summary::{DistillSettings, FailureKind, ModelReport, PhaseStatus, RunFailure, Summary};
 use super::{
-    Control, DataInfo, EpochMetrics, Event, Flow, History, Outcome, Phase, RegionGrid, Role,
-    Notice, NoticeKind, RunError, SetupInfo, StepMetrics, TestLogits, device,
+    Control, DataInfo, EpochMetrics, Event, Flow, History, Notice, NoticeKind, Outcome, Phase,
+    RegionGrid, Role, RunError, SetupInfo, StepMetrics, TestLogits, device,
 };
 use crate::config::{Combine, Experiment, OptimizerSpec, TrainConfig, validate};
 use crate::data::{self, Dataset, Splits, TransferSet, select_transfer, split};
@@ -334,7 +334,10 @@ impl<'a> Trainer<'a> {
                     members: Vec::new(),
                     error: Some(RunFailure {
                         kind: FailureKind::BadInput,
-                        phase: Some(Phase::Teacher { member: 0, of: count }),
+                        phase: Some(Phase::Teacher {
+                            member: 0,
+                            of: count,
+                        }),
                         message: e,
                     }),
                 })
