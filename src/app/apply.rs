@@ -108,11 +108,16 @@ impl Workbench {
     }
 
     pub(super) fn start(&mut self) {
+        // Files may have come or gone since the last change: look again before starting.
+        self.validated = None;
+        self.revalidate();
         if let Some(why) = self.start_blocked() {
             self.error(format!("cannot start: {why}"));
             return;
         }
         self.live = Some(LiveRun::start(self.experiment.clone()));
+        // A new run is shown at its own T.
+        self.view.explore_temperature = false;
         self.region_textures = RegionTextures::default();
     }
 

@@ -72,6 +72,19 @@ impl Workbench {
             DialogPurpose::SavePreset => self.save_to(&path),
             DialogPurpose::OpenRun => match crate::run::read_run(&path) {
                 Ok(saved) => {
+                    // A run from elsewhere may name files this machine lacks, or have been
+                    // edited: show it, and say what its settings would need to run again.
+                    let problems = crate::config::validate(&saved.experiment);
+                    if !problems.is_empty() {
+                        self.say(
+                            crate::train::Severity::Warning,
+                            format!(
+                                "opened the run {}; its config.ron would not run as it is: {}",
+                                path.display(),
+                                crate::config::Problem::list(&problems)
+                            ),
+                        );
+                    }
                     let view = RunView::from_history(&saved.history, Some(saved.summary.clone()));
                     self.runs.push(RunRecord {
                         experiment: saved.experiment,

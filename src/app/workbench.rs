@@ -9,21 +9,22 @@ use super::curves::curves_ui;
 use super::dialog_routing::DialogPurpose;
 use super::dialogs::{FileDialogs, PendingPath};
 use super::experiment_panel::ExperimentPanel;
+use super::frame_stats::FrameStats;
 use super::messages::Message;
 use super::preview::DataPreview;
-use super::probabilities::{ProbabilitiesTab, live_probabilities_ui};
+use super::probabilities::{ProbabilitiesTab, WrongSampleSearch, live_probabilities_ui};
 use super::regions::{RegionTextures, regions_ui};
 use super::runs::{RunRecord, runs_ui};
 use super::screenshot::PendingShot;
 use super::session::{LiveRun, RunState, RunView};
 use super::state::{self, Tab, ViewSettings};
-use super::temperature::TemperatureTab;
+use super::temperature::{TeacherSample, TemperatureTab};
 use super::top_bar::TopBar;
 use super::widgets::Problems;
 use crate::config::{self, Experiment};
-use crate::train::Role;
-use egui::{Key, Modifiers, Ui};
-use std::sync::Arc;
+use crate::train::{Role, Severity};
+use egui::{Key, Modifiers, RichText, Ui};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long draining engine events may take per frame.
@@ -51,6 +52,17 @@ pub struct Workbench {
     pub(super) central_rect: Option<egui::Rect>,
     /// Exit code for `distillery gui --screenshot`.
     pub exit_code: Arc<std::sync::atomic::AtomicI32>,
+    /// The experiment `problems` were found for: validation (which looks at files) runs
+    /// once per change, not once per frame.
+    pub(super) validated: Option<Experiment>,
+    /// Validations run so far.
+    pub validations: usize,
+    /// The search behind "a sample the student gets wrong".
+    pub wrong_sample: WrongSampleSearch,
+    /// How long each frame took, for `distillery gui --frame-stats`.
+    pub frame_stats: Arc<Mutex<FrameStats>>,
+    /// The last finished run's training speed, printed with the frame times.
+    pub speed_report: Arc<Mutex<Option<String>>>,
 }
 
 impl Workbench {
@@ -80,6 +92,11 @@ impl Workbench {
             pending_shot: None,
             central_rect: None,
             exit_code: Arc::new(std::sync::atomic::AtomicI32::new(0)),
+            validated: None,
+            validations: 0,
+            wrong_sample: WrongSampleSearch::default(),
+            frame_stats: Arc::default(),
+            speed_report: Arc::default(),
         };
         if let Some(path) = app.launch.preset.clone() {
             app.open_path(&path);
@@ -128,14 +145,32 @@ impl Workbench {
         self.poll_dialog();
         self.drain_run();
         self.preview.follow(&self.experiment);
-        self.preview.poll();
+        if self.preview.poll()
+            && let Some(data) = &self.preview.data
+            && data.test.is_empty()
+        {
+            self.say(Severity::Warning, super::probabilities::EMPTY_TEST_SPLIT);
+        }
         self.expire_messages();
-        self.problems = Problems(config::validate(&self.experiment));
+        // Files can appear while the window is away: look again when it comes back.
+        if ctx.input(|i| i.events.contains(&egui::Event::WindowFocused(true))) {
+            self.validated = None;
+        }
+        self.revalidate();
         self.shortcuts(ctx);
         self.screenshot_logic(ctx);
         self.apply_commands(ctx);
         if !self.is_settled() {
             ctx.request_repaint_after(REPAINT_EVERY);
+        }
+    }
+
+    /// Validate the experiment if it changed since the last validation.
+    pub(super) fn revalidate(&mut self) {
+        if self.validated.as_ref() != Some(&self.experiment) {
+            self.problems = Problems(config::validate(&self.experiment));
+            self.validated = Some(self.experiment.clone());
+            self.validations += 1;
         }
     }
 
@@ -174,6 +209,10 @@ impl Workbench {
             .as_ref()
             .map(|o| o.history.clone())
             .unwrap_or_default();
+        if let Some(summary) = &live.view.summary {
+            *self.speed_report.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(speed_line(summary));
+        }
         let mut view = RunView::from_history(&history, live.view.summary.clone());
         view.weight_changes = live.view.weight_changes.clone();
         live.outcome = outcome.clone();
@@ -267,92 +306,142 @@ impl Workbench {
         self.apply_commands(&ctx);
     }
 
-    /// The live run's view, if it was trained on the data now shown (so test indices match).
-    fn matching_view(&self) -> Option<&RunView> {
+    /// The run on screen, if it was trained on the data now shown (so test indices match).
+    fn run_on_shown_data(&self) -> Option<&LiveRun> {
         let live = self.live.as_ref()?;
-        let same_data = live.experiment.data == self.experiment.data
-            && live.experiment.seed == self.experiment.seed;
-        same_data.then_some(&live.view)
+        self.preview
+            .shows(&live.experiment.data, live.experiment.seed)
+            .then_some(live)
+    }
+
+    /// The line over every view saying which run it shows: its T, α, seed and ensemble rule.
+    fn run_header_ui(&self, ui: &mut Ui) {
+        let Some(live) = &self.live else { return };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(live.header()).strong())
+                .on_hover_text(
+                    "every view shows this run's numbers; editing the experiment changes the \
+                     next run, not this one",
+                );
+            let needs_data = matches!(
+                self.view.tab,
+                Tab::Curves | Tab::Probabilities | Tab::Temperature | Tab::Regions
+            );
+            if needs_data && self.run_on_shown_data().is_none() && !self.preview.is_loading() {
+                ui.label(
+                    RichText::new(
+                        "(trained on other data than the experiment now shows: its examples \
+                         appear when the data settings match again)",
+                    )
+                    .italics(),
+                );
+            }
+        });
+        ui.separator();
     }
 
     fn tab_ui(&mut self, ui: &mut Ui) {
+        if self.view.tab != Tab::Runs {
+            self.run_header_ui(ui);
+        }
         match self.view.tab {
             Tab::Curves => {
-                let combine = self.experiment.teacher.combine;
-                let t = self.experiment.distill.temperature as f32;
                 let sample = self.view.sample;
+                // Wide enough for a name under each of ten bars.
                 egui::Panel::right("live-probabilities")
                     .resizable(true)
-                    .default_size(300.0)
+                    .default_size(320.0)
+                    .min_size(280.0)
                     .show(ui, |ui| {
-                        let view = view_on_same_data(&self.live, &self.experiment);
-                        live_probabilities_ui(ui, view, &mut self.preview, sample, t, combine);
+                        let run = shown_run(&self.live, &self.preview);
+                        live_probabilities_ui(ui, run, &mut self.preview, sample);
                     });
-                curves_ui(ui, self.live.as_mut().map(|l| &mut l.view), &mut self.view);
+                let (view, distill) = match &mut self.live {
+                    Some(l) => (Some(&mut l.view), Some(&l.experiment.distill)),
+                    None => (None, None),
+                };
+                curves_ui(ui, view, distill, &mut self.view);
             }
-            Tab::Probabilities => {
-                let combine = self.experiment.teacher.combine;
-                let train_temperature = self.experiment.distill.temperature as f32;
-                ProbabilitiesTab {
-                    view: view_on_same_data(&self.live, &self.experiment),
-                    preview: &mut self.preview,
-                    settings: &mut self.view,
-                    combine,
-                    train_temperature,
-                }
-                .ui(ui);
+            Tab::Probabilities => ProbabilitiesTab {
+                run: shown_run(&self.live, &self.preview),
+                preview: &mut self.preview,
+                settings: &mut self.view,
+                wrong: &mut self.wrong_sample,
             }
+            .ui(ui),
             Tab::Temperature => {
-                let teacher_logits = self.teacher_logits_for_sample();
+                let teacher = self.teacher_sample();
                 let class_names = self
-                    .preview
-                    .data
-                    .as_ref()
-                    .map(|d| d.train.class_names.clone())
+                    .run_on_shown_data()
+                    .and_then(LiveRun::class_names)
+                    .map(<[String]>::to_vec)
+                    .or_else(|| {
+                        let data = self.preview.data.as_ref()?;
+                        Some(data.train.class_names.clone())
+                    })
                     .unwrap_or_default();
                 TemperatureTab {
                     settings: &mut self.view,
-                    teacher_logits,
+                    teacher,
                     class_names,
-                    train_temperature: self.experiment.distill.temperature as f32,
+                    experiment_temperature: self.experiment.distill.temperature as f32,
                 }
                 .ui(ui);
             }
             Tab::Regions => {
-                let view = view_on_same_data(&self.live, &self.experiment);
+                let view = shown_run(&self.live, &self.preview).map(|r| &r.view);
                 regions_ui(ui, view, &self.preview, &mut self.region_textures);
             }
             Tab::Runs => runs_ui(ui, &mut self.runs, &mut self.commands),
         }
     }
 
-    /// The teacher's logits for the selected test example: the mean over members, which for
-    /// one member is its logits and for any ensemble gives the same softmax as MeanLogits.
-    fn teacher_logits_for_sample(&self) -> Option<Vec<f32>> {
-        let logits = self.matching_view()?.logits.get(&Role::Teacher)?;
+    /// The teacher's members' logits for the selected test example, with the run's own
+    /// ensemble rule and T (not the editor's).
+    fn teacher_sample(&self) -> Option<TeacherSample> {
+        let run = self.run_on_shown_data()?;
+        let logits = run.view.logits.get(&Role::Teacher)?;
         let k = logits.classes;
         let s = self.view.sample;
-        let n = logits.members.len() as f32;
-        (0..k)
-            .map(|c| {
-                logits
-                    .members
-                    .iter()
-                    .map(|m| m.get(s * k + c).copied())
-                    .sum::<Option<f32>>()
-                    .map(|v| v / n)
-            })
-            .collect()
+        let members = logits
+            .members
+            .iter()
+            .map(|m| m.get(s * k..(s + 1) * k).map(<[f32]>::to_vec))
+            .collect::<Option<Vec<_>>>()?;
+        (!members.is_empty() && k > 0).then(|| TeacherSample {
+            members,
+            combine: run.experiment.teacher.combine,
+            run_temperature: run.temperature(),
+        })
     }
 }
 
-/// A run's view, if it trained on the data `experiment` now shows (same source, split and
-/// seed), so its test-set indices match the examples on screen.
-fn view_on_same_data<'a>(
-    live: &'a Option<LiveRun>,
-    experiment: &Experiment,
-) -> Option<&'a RunView> {
+/// The run on screen, if it trained on the data the preview now shows (same source, split
+/// and seed), so its test-set indices match the examples on screen.
+fn shown_run<'a>(live: &'a Option<LiveRun>, preview: &DataPreview) -> Option<&'a LiveRun> {
     let live = live.as_ref()?;
-    let same = live.experiment.data == experiment.data && live.experiment.seed == experiment.seed;
-    same.then_some(&live.view)
+    preview
+        .shows(&live.experiment.data, live.experiment.seed)
+        .then_some(live)
+}
+
+/// Each phase's training speed, as `distillery bench` reports it.
+fn speed_line(summary: &crate::train::Summary) -> String {
+    let models = [
+        ("teacher", Some(&summary.teacher)),
+        ("baseline", summary.baseline.as_ref()),
+        ("student", summary.student.as_ref()),
+    ];
+    let parts: Vec<String> = models
+        .iter()
+        .filter_map(|(name, report)| {
+            let speed = (*report)?.samples_per_second?;
+            Some(format!("{name} {speed:.0}"))
+        })
+        .collect();
+    format!(
+        "training examples per second: {} (wall {:.2} s)",
+        parts.join(", "),
+        summary.wall_seconds
+    )
 }

@@ -419,7 +419,7 @@ fn held_out_unlabeled_transfer_set_trains_on_soft_targets_alone() {
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::Notice(n) if n.contains("baseline skipped"))),
+            .any(|e| matches!(e, Event::Notice(n) if n.text.contains("baseline skipped"))),
         "the window and the CLI are told why there is no baseline"
     );
     let s = &outcome.summary;
@@ -474,7 +474,7 @@ fn automatic_device_choice_is_announced_once() {
     let (outcome, events) = run(&exp);
     let notices = events
         .iter()
-        .filter(|e| matches!(e, Event::Notice(n) if n.starts_with("training on the CPU")))
+        .filter(|e| matches!(e, Event::Notice(n) if n.text.starts_with("training on the CPU")))
         .count();
     // One notice when a GPU was possible but the CPU is used, none on a GPU.
     let expected = usize::from(outcome.summary.device.note.is_some());

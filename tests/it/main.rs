@@ -7,3 +7,4 @@ mod gui;
 mod kill;
 mod loaders;
 mod support;
+mod views;
