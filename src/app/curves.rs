@@ -1,18 +1,59 @@
-//! The Curves tab: losses per step and test accuracy per epoch, on linked epoch axes.
+//! The Curves tab: the soft term, the hard term and the total loss per step, each on a plot
+//! of its own, and test accuracy per epoch, all on one linked epoch axis.
 
 use super::session::{LossKind, RunView};
 use super::state::ViewSettings;
 use super::style::role_color;
+use crate::config::{DistillConfig, SoftLoss};
 use crate::train::{Phase, Role};
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points, Text, VLine};
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points, Text, VLine};
 
-pub fn curves_ui(ui: &mut Ui, view: Option<&mut RunView>, settings: &mut ViewSettings) {
+/// The Curves tab's plots, top to bottom, by id (tests read their bounds through
+/// [`egui_plot::PlotMemory::load`]). Each loss term has a plot of its own, so the soft term
+/// (×T², tens at the start) never flattens the hard one (0.1 to 2) onto its axis.
+pub const SOFT_PLOT: &str = "curves-soft-loss";
+pub const HARD_PLOT: &str = "curves-hard-loss";
+pub const TOTAL_PLOT: &str = "curves-total-loss";
+pub const ACCURACY_PLOT: &str = "curves-accuracy";
+
+/// Which plot a step series belongs to.
+fn plot_of(key: (Phase, LossKind)) -> &'static str {
+    match key {
+        (_, LossKind::Soft) => SOFT_PLOT,
+        // The teacher's and the baseline's only loss is their cross-entropy with the labels.
+        (phase, LossKind::Total) if phase != Phase::Student => HARD_PLOT,
+        (_, LossKind::Hard) => HARD_PLOT,
+        (_, LossKind::Total) => TOTAL_PLOT,
+    }
+}
+
+/// What the soft term is, in words, for the run's settings.
+fn soft_title(distill: &DistillConfig) -> String {
+    let term = match distill.loss {
+        SoftLoss::Kl => "KL(teacher || student) at T",
+        SoftLoss::SoftCrossEntropy => "soft cross-entropy at T",
+        SoftLoss::LogitMse => "MSE of the zero-mean logits (T plays no part)",
+    };
+    let scale = if distill.scale_by_t_squared && distill.loss != SoftLoss::LogitMse {
+        ", ×T²"
+    } else {
+        ""
+    };
+    format!("Soft term: {term}{scale} (student)")
+}
+
+pub fn curves_ui(
+    ui: &mut Ui,
+    view: Option<&mut RunView>,
+    distill: Option<&DistillConfig>,
+    settings: &mut ViewSettings,
+) {
     ui.horizontal(|ui| {
         ui.add(egui::Slider::new(&mut settings.smoothing, 0.0..=0.99).text("Smoothing"));
         ui.checkbox(&mut settings.log_scale, "Log-scale losses");
     });
-    let Some(view) = view else {
+    let (Some(view), Some(distill)) = (view, distill) else {
         ui.centered_and_justified(|ui| {
             ui.label(
                 "Press Start to train: losses and accuracies appear here as they are measured.",
@@ -21,9 +62,9 @@ pub fn curves_ui(ui: &mut Ui, view: Option<&mut RunView>, settings: &mut ViewSet
         return;
     };
     let link = ui.scope_id().with("epoch-axis");
-    let height = (ui.available_height() - 30.0) / 2.0;
+    // Four plots and their titles share the height; x is in epochs of each phase.
+    let height = ((ui.available_height() - 4.0 * 24.0) / 4.0).max(90.0);
     let (smoothing, log10) = (settings.smoothing, settings.log_scale);
-    ui.label("Loss per step (x: epochs of each phase)");
     let changes = view.weight_changes.clone();
     let test_losses: Vec<(Role, Vec<[f64; 2]>)> = Role::ALL
         .iter()
@@ -43,44 +84,80 @@ pub fn curves_ui(ui: &mut Ui, view: Option<&mut RunView>, settings: &mut ViewSet
     let view: &RunView = view;
     let mut keys: Vec<(Phase, LossKind)> = view.losses.keys().copied().collect();
     keys.sort_by_key(|(phase, kind)| (phase_order(*phase), *kind as u8));
-    Plot::new("loss-plot")
-        .height(height.max(120.0))
-        .legend(Legend::default())
-        .link_axis(link, [true, false])
-        .link_cursor(link, [true, false])
-        .x_axis_label("epoch")
-        .y_axis_label(if log10 { "loss (log₁₀)" } else { "loss" })
-        .label_formatter(move |hover| {
-            hover_label(hover, |x, y| format!("epoch {x:.2}\n{}", shown(y, log10)))
-        })
-        .show(ui, |plot| {
-            for key in keys {
-                plot.line(loss_line(key, view.losses[&key].cached()));
-            }
-            for (role, pts) in test_losses {
-                if !pts.is_empty() {
-                    plot.points(
-                        Points::new(format!("{} test loss", role.name()), PlotPoints::new(pts))
-                            .color(role_color(role))
-                            .radius(3.0),
-                    );
+    let loss_plot = |ui: &mut Ui, id: &'static str, title: String, y_label: &str| {
+        ui.label(title);
+        let y_label = if log10 {
+            format!("{y_label} (log₁₀)")
+        } else {
+            y_label.to_string()
+        };
+        let keys = &keys;
+        let (test_losses, changes) = (&test_losses, &changes);
+        Plot::new(id)
+            .id(egui::Id::unique(id))
+            .height(height)
+            .legend(Legend::default())
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .y_axis_label(y_label)
+            .label_formatter(move |hover| {
+                hover_label(hover, |x, y| format!("epoch {x:.2}\n{}", shown(y, log10)))
+            })
+            .show(ui, |plot| {
+                for &key in keys.iter().filter(|&&k| plot_of(k) == id) {
+                    plot.line(loss_line(key, view.losses[&key].cached()));
                 }
-            }
-            for (x, t, a) in &changes {
-                plot.vline(
-                    VLine::new(format!("T = {t:.2}, α = {a:.2}"), *x).color(Color32::LIGHT_RED),
-                );
-                let top = plot.plot_bounds().max()[1];
-                plot.text(Text::new(
-                    "change",
-                    egui_plot::PlotPoint::new(*x, top),
-                    format!("T={t:.1} α={a:.2}"),
-                ));
-            }
-        });
+                if id == HARD_PLOT {
+                    for (role, pts) in test_losses {
+                        if !pts.is_empty() {
+                            plot.points(
+                                Points::new(
+                                    format!("{} test loss", role.name()),
+                                    PlotPoints::new(pts.clone()),
+                                )
+                                .color(role_color(*role))
+                                .radius(3.0),
+                            );
+                        }
+                    }
+                }
+                for (x, t, a) in changes {
+                    plot.vline(
+                        VLine::new(format!("T = {t:.2}, α = {a:.2}"), *x).color(Color32::LIGHT_RED),
+                    );
+                    if id == SOFT_PLOT {
+                        let top = plot.plot_bounds().max()[1];
+                        plot.text(Text::new(
+                            "change",
+                            egui_plot::PlotPoint::new(*x, top),
+                            format!("T={t:.1} α={a:.2}"),
+                        ));
+                    }
+                }
+            });
+    };
+    loss_plot(ui, SOFT_PLOT, soft_title(distill), "soft loss");
+    loss_plot(
+        ui,
+        HARD_PLOT,
+        "Hard term: cross-entropy with the labels (the teacher's and the baseline's whole \
+         loss); dots: test loss per epoch"
+            .into(),
+        "hard loss",
+    );
+    loss_plot(
+        ui,
+        TOTAL_PLOT,
+        format!(
+            "Student's total: α · soft + (1 − α) · hard, α = {}",
+            distill.alpha
+        ),
+        "total loss",
+    );
     ui.label("Test accuracy per epoch");
-    Plot::new("accuracy-plot")
-        .height(height.max(120.0))
+    Plot::new(ACCURACY_PLOT)
+        .id(egui::Id::unique(ACCURACY_PLOT))
+        .height(height)
         .legend(Legend::default())
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
@@ -130,26 +207,18 @@ fn shown(y: f64, log10: bool) -> String {
 fn loss_line(key: (Phase, LossKind), points: &[egui_plot::PlotPoint]) -> Line<'_> {
     let (phase, kind) = key;
     let base = role_color(phase.role());
-    let (name, color, style) = match kind {
-        LossKind::Total if phase == Phase::Student => ("total loss", base, LineStyle::Solid),
-        LossKind::Total => ("loss", base, LineStyle::Solid),
-        LossKind::Soft => (
-            "soft loss",
-            Color32::from_rgb(0x3A, 0x8F, 0xE0),
-            LineStyle::Solid,
-        ),
-        LossKind::Hard => (
-            "hard loss",
-            Color32::from_rgb(0xB0, 0x6A, 0xE8),
-            LineStyle::dashed_dense(),
-        ),
+    // Each term has its own plot: the model's colour throughout, the names tell them apart.
+    let name = match kind {
+        LossKind::Total if phase == Phase::Student => "total loss",
+        LossKind::Total => "loss (cross-entropy)",
+        LossKind::Soft => "soft loss",
+        LossKind::Hard => "hard loss",
     };
     Line::new(
         format!("{} {name}", phase.name()),
         PlotPoints::Borrowed(points),
     )
-    .color(color)
-    .style(style)
+    .color(base)
     .width(1.5)
 }
 

@@ -1,15 +1,22 @@
 //! The workbench window (eframe/egui). It never trains: it sends commands to the engine's
 //! thread and draws what the engine's events report.
 
+mod apply;
+mod bars;
 mod command;
 mod curves;
+mod dialog_routing;
 mod dialogs;
 mod experiment_panel;
+mod frame_stats;
+mod messages;
 pub mod presets;
 mod preview;
+mod priority;
 mod probabilities;
 mod regions;
 mod runs;
+mod screenshot;
 mod series;
 mod session;
 mod state;
@@ -20,11 +27,16 @@ mod widgets;
 mod workbench;
 
 pub use command::Command;
+pub use curves::{ACCURACY_PLOT, HARD_PLOT, SOFT_PLOT, TOTAL_PLOT};
 pub use dialogs::{DialogKind, DialogRequest, FileDialogs, RfdDialogs, ScriptedDialogs};
-pub use probabilities::model_probs;
+pub use frame_stats::FrameStats;
+pub use messages::Message;
+pub use priority::{TRAINING_NICENESS, this_thread_niceness};
+pub use probabilities::{EMPTY_TEST_SPLIT, model_probs};
+pub use screenshot::save_png;
 pub use session::RunState;
 pub use state::{Tab, ViewSettings};
-pub use workbench::{Message, Workbench, save_png};
+pub use workbench::Workbench;
 
 use std::path::PathBuf;
 
@@ -37,10 +49,20 @@ pub struct Launch {
     pub screenshot: Option<(PathBuf, f64)>,
     /// The tab to show first.
     pub tab: Option<Tab>,
+    /// Print the frame times (p50, p95, max) and the last run's training speed on exit.
+    pub frame_stats: bool,
 }
 
 impl eframe::App for Workbench {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        // The previous frame's time, as eframe measured it (building and painting).
+        if let Some(seconds) = frame.info().cpu_usage {
+            let training = self.live.as_ref().is_some_and(session::LiveRun::is_active);
+            self.frame_stats
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(seconds, training);
+        }
         Workbench::logic(self, ctx);
     }
 
@@ -63,9 +85,10 @@ fn renderer() -> eframe::Renderer {
 
 /// Open the window; returns the process exit code.
 pub fn run_window(launch: Launch) -> i32 {
-    // Leave one core to drawing when training on the CPU.
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    crate::train::limit_cpu_threads(cores.saturating_sub(1).max(1));
+    // Train on every core, at a lower priority than the window's thread, so a run is as fast
+    // as on the command line and the window still draws on time.
+    priority::training_pool_on_every_core();
+    let print_stats = launch.frame_stats;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Distillery")
@@ -76,15 +99,30 @@ pub fn run_window(launch: Launch) -> i32 {
     };
     let exit_code = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
     let shared_exit = exit_code.clone();
+    let stats = std::sync::Arc::new(std::sync::Mutex::new(FrameStats::default()));
+    let shared_stats = stats.clone();
+    let speed = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let shared_speed = speed.clone();
     let result = eframe::run_native(
         "Distillery",
         options,
         Box::new(move |cc| {
             let mut app = Workbench::new(cc, launch, Box::new(RfdDialogs));
             app.exit_code = shared_exit;
+            app.frame_stats = shared_stats;
+            app.speed_report = shared_speed;
             Ok(Box::new(app))
         }),
     );
+    if print_stats {
+        println!(
+            "{}",
+            stats.lock().unwrap_or_else(|e| e.into_inner()).report()
+        );
+        if let Some(line) = speed.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            println!("{line}");
+        }
+    }
     match result {
         Ok(()) => exit_code.load(std::sync::atomic::Ordering::SeqCst),
         Err(e) => {

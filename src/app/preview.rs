@@ -8,36 +8,66 @@ use crate::model::IoShape;
 use egui::{ColorImage, TextureHandle, TextureOptions};
 use egui_plot::{Plot, PlotPoints, Points};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::time::{Duration, Instant};
 
 /// Images shown in the dataset preview grid.
 const GRID_COLUMNS: usize = 10;
 const GRID_ROWS: usize = 3;
 
+/// A change of the data settings waits this long for the next one before the data reloads,
+/// so typing a path or dragging a slider loads once, at the end.
+pub const RELOAD_AFTER: Duration = Duration::from_millis(300);
+
+/// The settings a load is for: the data source and split, and the seed.
+type DataKey = (DataConfig, u64);
+
 #[derive(Default)]
 pub struct DataPreview {
-    key: Option<(DataConfig, u64)>,
+    /// The settings last asked for, and when they last changed.
+    wanted: Option<(DataKey, Instant)>,
+    /// The settings of the last load started (finished or not, succeeded or not).
+    requested: Option<DataKey>,
+    /// The settings `data` was loaded for.
+    loaded: Option<DataKey>,
     pending: Option<Receiver<Result<Splits, String>>>,
     pub data: Option<Arc<Splits>>,
     pub error: Option<String>,
     grid: Option<TextureHandle>,
     thumbnail: Option<(usize, TextureHandle)>,
+    /// Loads started so far: one per change of the data settings, never one per frame.
+    pub loads: usize,
 }
 
 impl DataPreview {
-    /// Start loading if the experiment's data settings changed since the last load.
+    /// Note the experiment's data settings; load once they changed and then rested for
+    /// [`RELOAD_AFTER`] (the first load starts at once). One load runs at a time: settings
+    /// that change during a load are loaded after it.
     pub fn follow(&mut self, exp: &Experiment) {
-        let key = (exp.data.clone(), exp.seed);
-        if self.key.as_ref() == Some(&key) {
+        let is_wanted = |k: &DataKey| k.0 == exp.data && k.1 == exp.seed;
+        if !self.wanted.as_ref().is_some_and(|(k, _)| is_wanted(k)) {
+            self.wanted = Some(((exp.data.clone(), exp.seed), Instant::now()));
+        }
+        if self.pending.is_some() {
             return;
         }
-        self.key = Some(key);
+        let Some((key, since)) = &self.wanted else {
+            return;
+        };
+        if self.requested.as_ref() == Some(key)
+            || (self.requested.is_some() && since.elapsed() < RELOAD_AFTER)
+        {
+            return;
+        }
+        let key = key.clone();
         let (tx, rx) = channel();
-        let (cfg, seed) = (exp.data.clone(), exp.seed);
+        let (cfg, seed) = key.clone();
         std::thread::spawn(move || {
             let _ = tx.send(data::load(&cfg, seed).map_err(|e| e.to_string()));
         });
+        self.requested = Some(key);
         self.pending = Some(rx);
+        self.loads += 1;
     }
 
     /// Take a finished load; true if the data changed.
@@ -45,8 +75,10 @@ impl DataPreview {
         let Some(rx) = &self.pending else {
             return false;
         };
-        let Ok(result) = rx.try_recv() else {
-            return false;
+        let result = match rx.try_recv() {
+            Ok(result) => result,
+            Err(TryRecvError::Empty) => return false,
+            Err(TryRecvError::Disconnected) => Err("the data loader stopped unexpectedly".into()),
         };
         self.pending = None;
         self.grid = None;
@@ -54,18 +86,35 @@ impl DataPreview {
         match result {
             Ok(splits) => {
                 self.data = Some(Arc::new(splits));
+                self.loaded = self.requested.clone();
                 self.error = None;
             }
             Err(e) => {
                 self.data = None;
+                self.loaded = None;
                 self.error = Some(e);
             }
         }
         true
     }
 
+    /// A load is running, or settings changed and wait to be loaded.
     pub fn is_loading(&self) -> bool {
         self.pending.is_some()
+            || self
+                .wanted
+                .as_ref()
+                .is_some_and(|(k, _)| self.requested.as_ref() != Some(k))
+    }
+
+    /// Whether the data on screen was loaded for these settings (so a run trained on them
+    /// has test indices that match the examples shown).
+    pub fn shows(&self, data: &DataConfig, seed: u64) -> bool {
+        self.data.is_some()
+            && self
+                .loaded
+                .as_ref()
+                .is_some_and(|(d, s)| d == data && *s == seed)
     }
 
     pub fn io(&self) -> Option<IoShape> {

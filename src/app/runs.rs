@@ -111,7 +111,11 @@ pub fn runs_ui(ui: &mut Ui, runs: &mut [RunRecord], commands: &mut Vec<Command>)
                             ui.label(&run.experiment.name).on_hover_text(format!(
                                 "{}\nteacher {} to student {}",
                                 run.experiment.data.source.label(),
-                                run.experiment.teacher.members[0].short_name(),
+                                run.experiment
+                                    .teacher
+                                    .members
+                                    .first()
+                                    .map_or_else(|| "(none)".into(), |m| m.short_name()),
                                 run.experiment.student.short_name()
                             ));
                         });

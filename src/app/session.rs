@@ -2,7 +2,7 @@
 //! arranged for drawing. The window never trains; it only drains events into a [`RunView`].
 
 use super::series::Series;
-use crate::config::Experiment;
+use crate::config::{Combine, Experiment};
 use crate::train::{
     self, EpochMetrics, Event, Notice, NoticeKind, Outcome, Phase, RegionGrid, Role, RunFailure,
     SetupInfo, StepMetrics, Summary, TestLogits, TrainingHandle,
@@ -191,7 +191,11 @@ impl LiveRun {
             + usize::from(experiment.train.baseline && experiment.transfer.labeled)
             + 1;
         Self {
-            handle: Some(train::spawn(experiment.clone())),
+            // Training may use every core; it runs below the window so drawing stays smooth.
+            handle: Some(super::priority::spawn_below({
+                let experiment = experiment.clone();
+                move || train::spawn(experiment)
+            })),
             experiment,
             view: RunView::default(),
             state: RunState::Running,
@@ -201,6 +205,49 @@ impl LiveRun {
             },
             outcome: None,
         }
+    }
+
+    /// The run's temperature now: the last one set while it trained, else its experiment's.
+    pub fn temperature(&self) -> f32 {
+        self.view
+            .weight_changes
+            .last()
+            .map_or(self.experiment.distill.temperature as f32, |c| c.1)
+    }
+
+    /// The run's soft weight α now, likewise.
+    pub fn alpha(&self) -> f32 {
+        self.view
+            .weight_changes
+            .last()
+            .map_or(self.experiment.distill.alpha as f32, |c| c.2)
+    }
+
+    /// The run's class names: those the engine reported, else none yet.
+    pub fn class_names(&self) -> Option<&[String]> {
+        self.view
+            .setup
+            .as_ref()
+            .map(|s| s.data.class_names.as_slice())
+    }
+
+    /// One line saying which run the views show: its name, T, α, seed and ensemble rule.
+    pub fn header(&self) -> String {
+        let exp = &self.experiment;
+        let teacher = match exp.teacher.members.len() {
+            1 => "one teacher".to_string(),
+            n => format!(
+                "an ensemble of {n} teachers combined by {}",
+                combine_name(exp.teacher.combine)
+            ),
+        };
+        format!(
+            "Run \u{201c}{}\u{201d}: T = {}, α = {}, seed {}, {teacher}",
+            exp.name,
+            self.temperature(),
+            self.alpha(),
+            exp.seed
+        )
     }
 
     pub fn is_active(&self) -> bool {
@@ -327,6 +374,14 @@ impl LiveRun {
                 drained.finished = true;
             }
         }
+    }
+}
+
+/// An ensemble rule in words.
+pub fn combine_name(combine: Combine) -> &'static str {
+    match combine {
+        Combine::MeanProbabilities => "the mean of their probabilities",
+        Combine::MeanLogits => "the mean of their logits",
     }
 }
 

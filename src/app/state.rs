@@ -51,7 +51,10 @@ pub struct ViewSettings {
     /// Exponential smoothing of step losses, 0 (none) to 0.99.
     pub smoothing: f32,
     pub log_scale: bool,
-    /// Temperature the Probabilities tab re-softens cached logits at.
+    /// Re-soften the Probabilities tab's cached logits at `view_temperature` instead of the
+    /// run's own T (exploring; the run itself is not changed).
+    pub explore_temperature: bool,
+    /// Temperature the Probabilities tab explores at.
     pub view_temperature: f32,
     /// Test example shown in the Probabilities and Temperature tabs.
     pub sample: usize,
@@ -71,6 +74,7 @@ impl Default for ViewSettings {
             tab: Tab::Curves,
             smoothing: 0.6,
             log_scale: false,
+            explore_temperature: false,
             view_temperature: 4.0,
             sample: 0,
             hand_logits: vec![6.0, 3.5, 2.0, 1.0, 0.5, 0.0, -0.5, -1.0, -2.0, -3.0],

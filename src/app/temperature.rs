@@ -1,9 +1,11 @@
-//! The Temperature tab: one logit vector softened at several temperatures side by side, and
-//! its entropy against T. Works before any training on a hand-edited logit vector, for
-//! teaching the softmax alone.
+//! The Temperature tab: the teacher's distribution for one example (its members combined by
+//! the run's own rule) at several temperatures side by side, and its entropy against T.
+//! Works before any training on a hand-edited logit vector, for teaching the softmax alone.
 
+use super::bars::{names_for, with_class_axis};
 use super::state::ViewSettings;
 use super::style::{class_color, role_color};
+use crate::config::Combine;
 use crate::distill::host;
 use crate::train::Role;
 use egui::{RichText, Ui};
@@ -14,19 +16,28 @@ fn curve_temperatures() -> impl Iterator<Item = f32> {
     (0..=200).map(|i| 0.25 * 400f32.powf(i as f32 / 200.0))
 }
 
+/// The trained teacher's view of one test example: each member's logits and how the run
+/// combined them, so the targets shown are those the student was taught with.
+pub struct TeacherSample {
+    pub members: Vec<Vec<f32>>,
+    pub combine: Combine,
+    /// The run's T, marked on the curve.
+    pub run_temperature: f32,
+}
+
 pub struct TemperatureTab<'a> {
     pub settings: &'a mut ViewSettings,
     /// The trained teacher's logits for the selected test example, if there is a teacher.
-    pub teacher_logits: Option<Vec<f32>>,
+    pub teacher: Option<TeacherSample>,
     pub class_names: Vec<String>,
-    /// The experiment's training T, marked on the curve.
-    pub train_temperature: f32,
+    /// The experiment editor's T: what hand-typed logits are compared at.
+    pub experiment_temperature: f32,
 }
 
 impl TemperatureTab<'_> {
     pub fn ui(self, ui: &mut Ui) {
         let s = self.settings;
-        let have_teacher = self.teacher_logits.is_some();
+        let have_teacher = self.teacher.is_some();
         ui.horizontal(|ui| {
             ui.radio_value(
                 &mut s.use_hand_logits,
@@ -36,8 +47,22 @@ impl TemperatureTab<'_> {
             .on_disabled_hover_text("train a teacher first");
             ui.radio_value(&mut s.use_hand_logits, true, "Logits typed by hand");
         });
-        let logits = match (&self.teacher_logits, s.use_hand_logits) {
-            (Some(z), false) => z.clone(),
+        let (members, combine, marked_t, which) = match (self.teacher, s.use_hand_logits) {
+            (Some(teacher), false) => {
+                if teacher.members.len() > 1 {
+                    ui.label(format!(
+                        "An ensemble of {} teachers, combined as the run did: {}",
+                        teacher.members.len(),
+                        super::session::combine_name(teacher.combine)
+                    ));
+                }
+                (
+                    teacher.members,
+                    teacher.combine,
+                    teacher.run_temperature,
+                    "the run's T",
+                )
+            }
             _ => {
                 if !have_teacher && !s.use_hand_logits {
                     ui.label(
@@ -45,25 +70,24 @@ impl TemperatureTab<'_> {
                     );
                 }
                 hand_logits_ui(ui, &mut s.hand_logits);
-                s.hand_logits.clone()
+                (
+                    vec![s.hand_logits.clone()],
+                    Combine::MeanLogits,
+                    self.experiment_temperature,
+                    "the experiment's T",
+                )
             }
         };
-        let names: Vec<String> = (0..logits.len())
-            .map(|i| {
-                self.class_names
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| i.to_string())
-            })
-            .collect();
-        let at_train = host::softmax(&logits, self.train_temperature);
+        let rows: Vec<&[f32]> = members.iter().map(Vec::as_slice).collect();
+        let dist = |t: f32| host::ensemble_softmax(&rows, combine, t);
+        let classes = rows.first().map_or(0, |r| r.len());
+        let names = names_for(&self.class_names, classes);
+        let at_marked = dist(marked_t);
         ui.label(
             RichText::new(format!(
-                "At the training T = {:.2}: H = {:.3} nats, {:.2} effective classes (of {})",
-                self.train_temperature,
-                host::entropy(&at_train),
-                host::effective_classes(&at_train),
-                logits.len()
+                "At {which} = {marked_t:.2}: H = {:.3} nats, {:.2} effective classes (of {classes})",
+                host::entropy(&at_marked),
+                host::effective_classes(&at_marked),
             ))
             .strong(),
         );
@@ -71,10 +95,10 @@ impl TemperatureTab<'_> {
         let height = (ui.available_height() * 0.45).max(140.0);
         ui.columns(s.temperatures.len().max(1), |cols| {
             for (col, &t) in cols.iter_mut().zip(&s.temperatures) {
-                softmax_bars(col, &logits, t, height, &names);
+                softmax_bars(col, &dist(t), t, height, &names);
             }
         });
-        entropy_curve(ui, &logits, &s.temperatures, self.train_temperature);
+        entropy_curve(ui, &dist, classes, &s.temperatures, marked_t, which);
     }
 }
 
@@ -141,13 +165,12 @@ fn temperatures_ui(ui: &mut Ui, temperatures: &mut Vec<f32>) {
     });
 }
 
-fn softmax_bars(ui: &mut Ui, logits: &[f32], t: f32, height: f32, names: &[String]) {
-    let p = host::softmax(logits, t);
+fn softmax_bars(ui: &mut Ui, p: &[f32], t: f32, height: f32, names: &[String]) {
     ui.label(
         RichText::new(format!(
             "T = {t}: H = {:.2} nats, {:.1} effective classes",
-            host::entropy(&p),
-            host::effective_classes(&p)
+            host::entropy(p),
+            host::effective_classes(p)
         ))
         .small(),
     );
@@ -161,28 +184,29 @@ fn softmax_bars(ui: &mut Ui, logits: &[f32], t: f32, height: f32, names: &[Strin
                 .name(&names[i])
         })
         .collect();
-    Plot::new(("softmax-at", t.to_bits()))
+    let plot = Plot::new(("softmax-at", t.to_bits()))
         .height(height)
         .include_y(0.0)
         .include_y(1.0)
         .allow_drag(false)
         .allow_scroll(false)
-        .allow_zoom(false)
-        .show_axes([false, true])
-        .show(ui, |plot| {
-            plot.bar_chart(BarChart::new(format!("T = {t}"), bars));
-        });
+        .allow_zoom(false);
+    with_class_axis(plot, names, ui).show(ui, |plot| {
+        plot.bar_chart(BarChart::new(format!("T = {t}"), bars));
+    });
 }
 
-fn entropy_curve(ui: &mut Ui, logits: &[f32], marked: &[f32], train_t: f32) {
-    let max_entropy = (logits.len() as f64).ln();
+fn entropy_curve(
+    ui: &mut Ui,
+    dist: &dyn Fn(f32) -> Vec<f32>,
+    classes: usize,
+    marked: &[f32],
+    marked_t: f32,
+    which: &str,
+) {
+    let max_entropy = (classes as f64).ln();
     let pts: PlotPoints = curve_temperatures()
-        .map(|t| {
-            [
-                t.log10() as f64,
-                host::entropy(&host::softmax(logits, t)) as f64,
-            ]
-        })
+        .map(|t| [t.log10() as f64, host::entropy(&dist(t)) as f64])
         .collect();
     ui.label("Entropy of softmax(z / T) against T (log axis); the dashed line is ln N, a uniform distribution");
     Plot::new("entropy-curve")
@@ -217,7 +241,7 @@ fn entropy_curve(ui: &mut Ui, logits: &[f32], marked: &[f32], train_t: f32) {
                 );
             }
             plot.vline(
-                VLine::new("training T", (train_t as f64).log10())
+                VLine::new(which, (marked_t as f64).log10())
                     .color(role_color(Role::Student))
                     .width(2.0),
             );

@@ -1,24 +1,29 @@
-//! The application: owns the experiment, the run the engine is doing, and the panels.
-//! Panels emit [`Command`]s; [`Workbench::apply`] is the one place they take effect.
+//! The application's core: the state it owns (the experiment, the run the engine is doing,
+//! the panels), the work of every frame and the layout. Panels emit [`Command`]s, applied in
+//! one place (`apply.rs`); dialog answers are routed in `dialog_routing.rs`, messages live in
+//! `messages.rs` and screenshots in `screenshot.rs`.
 
 use super::Launch;
 use super::command::Command;
 use super::curves::curves_ui;
-use super::dialogs::{DialogKind, DialogRequest, FileDialogs, PendingPath};
+use super::dialog_routing::DialogPurpose;
+use super::dialogs::{FileDialogs, PendingPath};
 use super::experiment_panel::ExperimentPanel;
+use super::frame_stats::FrameStats;
+use super::messages::Message;
 use super::preview::DataPreview;
-use super::probabilities::{ProbabilitiesTab, live_probabilities_ui};
+use super::probabilities::{ProbabilitiesTab, WrongSampleSearch, live_probabilities_ui};
 use super::regions::{RegionTextures, regions_ui};
 use super::runs::{RunRecord, runs_ui};
+use super::screenshot::PendingShot;
 use super::session::{LiveRun, RunState, RunView};
 use super::state::{self, Tab, ViewSettings};
-use super::temperature::TemperatureTab;
+use super::temperature::{TeacherSample, TemperatureTab};
 use super::top_bar::TopBar;
 use super::widgets::Problems;
-use crate::config::{self, DataSource, Experiment};
+use crate::config::{self, Experiment};
 use crate::train::{Role, Severity};
 use egui::{Key, Modifiers, RichText, Ui};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,52 +31,6 @@ use std::time::{Duration, Instant};
 const EVENT_BUDGET: Duration = Duration::from_millis(6);
 /// Repaint interval while something is going on; coalesces many events into one frame.
 const REPAINT_EVERY: Duration = Duration::from_millis(50);
-
-/// A message the user reads and dismisses.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub text: String,
-    pub severity: Severity,
-    pub shown_at: Instant,
-}
-
-impl Message {
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-
-    /// Information fades; warnings and errors stay until dismissed.
-    fn expired(&self) -> bool {
-        self.severity == Severity::Info && self.shown_at.elapsed().as_secs_f64() >= INFO_SECONDS
-    }
-}
-
-/// Information goes away with the first frame drawn this long after it appeared (no frame
-/// is drawn just for that); warnings and errors stay until dismissed.
-const INFO_SECONDS: f64 = 8.0;
-
-/// What an open dialog's answer is for.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum DialogPurpose {
-    OpenPreset,
-    SavePreset,
-    OpenRun,
-    ExportCsv(usize),
-    SaveRunFolder(usize),
-    ExportPng,
-    DataSource,
-    TeacherWeights,
-}
-
-type SharedImage = Arc<Mutex<Option<Arc<egui::ColorImage>>>>;
-
-/// A window screenshot on its way: where it goes and which part of the window.
-struct PendingShot {
-    path: PathBuf,
-    crop: Option<egui::Rect>,
-    image: SharedImage,
-    then_close: bool,
-}
 
 pub struct Workbench {
     pub experiment: Experiment,
@@ -81,18 +40,29 @@ pub struct Workbench {
     pub preview: DataPreview,
     pub messages: Vec<Message>,
     pub problems: Problems,
-    region_textures: RegionTextures,
-    dialogs: Box<dyn FileDialogs>,
-    pending_dialog: Option<(DialogPurpose, PendingPath)>,
-    commands: Vec<Command>,
-    launch: Launch,
-    launched_at: Instant,
-    screenshot_requested: bool,
-    pending_shot: Option<PendingShot>,
+    pub(super) region_textures: RegionTextures,
+    pub(super) dialogs: Box<dyn FileDialogs>,
+    pub(super) pending_dialog: Option<(DialogPurpose, PendingPath)>,
+    pub(super) commands: Vec<Command>,
+    pub(super) launch: Launch,
+    pub(super) launched_at: Instant,
+    pub(super) screenshot_requested: bool,
+    pub(super) pending_shot: Option<PendingShot>,
     /// The central area's rectangle last frame, for exporting the plot.
-    central_rect: Option<egui::Rect>,
+    pub(super) central_rect: Option<egui::Rect>,
     /// Exit code for `distillery gui --screenshot`.
     pub exit_code: Arc<std::sync::atomic::AtomicI32>,
+    /// The experiment `problems` were found for: validation (which looks at files) runs
+    /// once per change, not once per frame.
+    pub(super) validated: Option<Experiment>,
+    /// Validations run so far.
+    pub validations: usize,
+    /// The search behind "a sample the student gets wrong".
+    pub wrong_sample: WrongSampleSearch,
+    /// How long each frame took, for `distillery gui --frame-stats`.
+    pub frame_stats: Arc<Mutex<FrameStats>>,
+    /// The last finished run's training speed, printed with the frame times.
+    pub speed_report: Arc<Mutex<Option<String>>>,
 }
 
 impl Workbench {
@@ -123,6 +93,11 @@ impl Workbench {
             pending_shot: None,
             central_rect: None,
             exit_code: Arc::new(std::sync::atomic::AtomicI32::new(0)),
+            validated: None,
+            validations: 0,
+            wrong_sample: WrongSampleSearch::default(),
+            frame_stats: Arc::default(),
+            speed_report: Arc::default(),
         };
         if let Some(path) = app.launch.preset.clone() {
             app.open_path(&path);
@@ -137,30 +112,7 @@ impl Workbench {
         app
     }
 
-    fn info(&mut self, text: impl Into<String>) {
-        self.say(Severity::Info, text);
-    }
-
-    fn error(&mut self, text: impl Into<String>) {
-        self.say(Severity::Error, text);
-    }
-
-    /// Show a message once: the same words already on screen are not repeated.
-    fn say(&mut self, severity: Severity, text: impl Into<String>) {
-        let text = text.into();
-        if let Some(m) = self.messages.iter_mut().find(|m| m.text == text) {
-            m.severity = m.severity.max(severity);
-            m.shown_at = Instant::now();
-            return;
-        }
-        self.messages.push(Message {
-            text,
-            severity,
-            shown_at: Instant::now(),
-        });
-    }
-
-    fn running(&self) -> bool {
+    pub(super) fn running(&self) -> bool {
         self.live.as_ref().is_some_and(LiveRun::is_active)
     }
 
@@ -194,14 +146,32 @@ impl Workbench {
         self.poll_dialog();
         self.drain_run();
         self.preview.follow(&self.experiment);
-        self.preview.poll();
-        self.messages.retain(|m| !m.expired());
-        self.problems = Problems(config::validate(&self.experiment));
+        if self.preview.poll()
+            && let Some(data) = &self.preview.data
+            && data.test.is_empty()
+        {
+            self.say(Severity::Warning, super::probabilities::EMPTY_TEST_SPLIT);
+        }
+        self.expire_messages();
+        // Files can appear while the window is away: look again when it comes back.
+        if ctx.input(|i| i.events.contains(&egui::Event::WindowFocused(true))) {
+            self.validated = None;
+        }
+        self.revalidate();
         self.shortcuts(ctx);
         self.screenshot_logic(ctx);
         self.apply_commands(ctx);
         if !self.is_settled() {
             ctx.request_repaint_after(REPAINT_EVERY);
+        }
+    }
+
+    /// Validate the experiment if it changed since the last validation.
+    pub(super) fn revalidate(&mut self) {
+        if self.validated.as_ref() != Some(&self.experiment) {
+            self.problems = Problems(config::validate(&self.experiment));
+            self.validated = Some(self.experiment.clone());
+            self.validations += 1;
         }
     }
 
@@ -240,6 +210,10 @@ impl Workbench {
             .as_ref()
             .map(|o| o.history.clone())
             .unwrap_or_default();
+        if let Some(summary) = &live.view.summary {
+            *self.speed_report.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(speed_line(summary));
+        }
         let mut view = RunView::from_history(&history, live.view.summary.clone());
         view.weight_changes = live.view.weight_changes.clone();
         live.outcome = outcome.clone();
@@ -333,428 +307,142 @@ impl Workbench {
         self.apply_commands(&ctx);
     }
 
-    fn apply_commands(&mut self, ctx: &egui::Context) {
-        while !self.commands.is_empty() {
-            let commands = std::mem::take(&mut self.commands);
-            for c in commands {
-                self.apply(c, ctx);
-            }
-        }
-    }
-
-    fn messages_ui(&mut self, ui: &mut Ui) {
-        for (i, m) in self.messages.iter().enumerate() {
-            ui.horizontal(|ui| {
-                if ui.small_button("Dismiss").clicked() {
-                    self.commands.push(Command::DismissMessage(i));
-                }
-                let text = RichText::new(&m.text);
-                if m.is_error() {
-                    ui.colored_label(super::style::ERROR, text);
-                } else {
-                    ui.label(text);
-                }
-            });
-        }
-    }
-
-    /// The live run's view, if it was trained on the data now shown (so test indices match).
-    fn matching_view(&self) -> Option<&RunView> {
+    /// The run on screen, if it was trained on the data now shown (so test indices match).
+    fn run_on_shown_data(&self) -> Option<&LiveRun> {
         let live = self.live.as_ref()?;
-        let same_data = live.experiment.data == self.experiment.data
-            && live.experiment.seed == self.experiment.seed;
-        same_data.then_some(&live.view)
+        self.preview
+            .shows(&live.experiment.data, live.experiment.seed)
+            .then_some(live)
+    }
+
+    /// The line over every view saying which run it shows: its T, α, seed and ensemble rule.
+    fn run_header_ui(&self, ui: &mut Ui) {
+        let Some(live) = &self.live else { return };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(live.header()).strong())
+                .on_hover_text(
+                    "every view shows this run's numbers; editing the experiment changes the \
+                     next run, not this one",
+                );
+            let needs_data = matches!(
+                self.view.tab,
+                Tab::Curves | Tab::Probabilities | Tab::Temperature | Tab::Regions
+            );
+            if needs_data && self.run_on_shown_data().is_none() && !self.preview.is_loading() {
+                ui.label(
+                    RichText::new(
+                        "(trained on other data than the experiment now shows: its examples \
+                         appear when the data settings match again)",
+                    )
+                    .italics(),
+                );
+            }
+        });
+        ui.separator();
     }
 
     fn tab_ui(&mut self, ui: &mut Ui) {
+        if self.view.tab != Tab::Runs {
+            self.run_header_ui(ui);
+        }
         match self.view.tab {
             Tab::Curves => {
-                let combine = self.experiment.teacher.combine;
-                let t = self.experiment.distill.temperature as f32;
                 let sample = self.view.sample;
+                // Wide enough for a name under each of ten bars.
                 egui::Panel::right("live-probabilities")
                     .resizable(true)
-                    .default_size(300.0)
+                    .default_size(320.0)
+                    .min_size(280.0)
                     .show(ui, |ui| {
-                        let view = view_on_same_data(&self.live, &self.experiment);
-                        live_probabilities_ui(ui, view, &mut self.preview, sample, t, combine);
+                        let run = shown_run(&self.live, &self.preview);
+                        live_probabilities_ui(ui, run, &mut self.preview, sample);
                     });
-                curves_ui(ui, self.live.as_mut().map(|l| &mut l.view), &mut self.view);
+                let (view, distill) = match &mut self.live {
+                    Some(l) => (Some(&mut l.view), Some(&l.experiment.distill)),
+                    None => (None, None),
+                };
+                curves_ui(ui, view, distill, &mut self.view);
             }
-            Tab::Probabilities => {
-                let combine = self.experiment.teacher.combine;
-                let train_temperature = self.experiment.distill.temperature as f32;
-                ProbabilitiesTab {
-                    view: view_on_same_data(&self.live, &self.experiment),
-                    preview: &mut self.preview,
-                    settings: &mut self.view,
-                    combine,
-                    train_temperature,
-                }
-                .ui(ui);
+            Tab::Probabilities => ProbabilitiesTab {
+                run: shown_run(&self.live, &self.preview),
+                preview: &mut self.preview,
+                settings: &mut self.view,
+                wrong: &mut self.wrong_sample,
             }
+            .ui(ui),
             Tab::Temperature => {
-                let teacher_logits = self.teacher_logits_for_sample();
+                let teacher = self.teacher_sample();
                 let class_names = self
-                    .preview
-                    .data
-                    .as_ref()
-                    .map(|d| d.train.class_names.clone())
+                    .run_on_shown_data()
+                    .and_then(LiveRun::class_names)
+                    .map(<[String]>::to_vec)
+                    .or_else(|| {
+                        let data = self.preview.data.as_ref()?;
+                        Some(data.train.class_names.clone())
+                    })
                     .unwrap_or_default();
                 TemperatureTab {
                     settings: &mut self.view,
-                    teacher_logits,
+                    teacher,
                     class_names,
-                    train_temperature: self.experiment.distill.temperature as f32,
+                    experiment_temperature: self.experiment.distill.temperature as f32,
                 }
                 .ui(ui);
             }
             Tab::Regions => {
-                let view = view_on_same_data(&self.live, &self.experiment);
+                let view = shown_run(&self.live, &self.preview).map(|r| &r.view);
                 regions_ui(ui, view, &self.preview, &mut self.region_textures);
             }
             Tab::Runs => runs_ui(ui, &mut self.runs, &mut self.commands),
         }
     }
 
-    /// The teacher's logits for the selected test example: the mean over members, which for
-    /// one member is its logits and for any ensemble gives the same softmax as MeanLogits.
-    fn teacher_logits_for_sample(&self) -> Option<Vec<f32>> {
-        let logits = self.matching_view()?.logits.get(&Role::Teacher)?;
+    /// The teacher's members' logits for the selected test example, with the run's own
+    /// ensemble rule and T (not the editor's).
+    fn teacher_sample(&self) -> Option<TeacherSample> {
+        let run = self.run_on_shown_data()?;
+        let logits = run.view.logits.get(&Role::Teacher)?;
         let k = logits.classes;
         let s = self.view.sample;
-        let n = logits.members.len() as f32;
-        (0..k)
-            .map(|c| {
-                logits
-                    .members
-                    .iter()
-                    .map(|m| m.get(s * k + c).copied())
-                    .sum::<Option<f32>>()
-                    .map(|v| v / n)
-            })
-            .collect()
-    }
-
-    // ----- commands -----------------------------------------------------------------------------
-
-    fn apply(&mut self, command: Command, ctx: &egui::Context) {
-        match command {
-            Command::Start => self.start(),
-            Command::Pause => self.live.iter_mut().for_each(LiveRun::pause),
-            Command::Resume => self.live.iter_mut().for_each(LiveRun::resume),
-            Command::Stop => self.live.iter_mut().for_each(LiveRun::stop),
-            Command::LoadExperiment(exp, name) => {
-                if self.running() {
-                    self.error("stop the run before loading another experiment");
-                } else {
-                    self.experiment = *exp;
-                    self.view.current_file = None;
-                    self.info(format!("loaded the built-in preset {name}"));
-                }
-            }
-            Command::OpenPath(path) => self.open_path(&path),
-            Command::OpenDialog => self.ask(
-                DialogPurpose::OpenPreset,
-                DialogKind::OpenFile,
-                "Open experiment",
-                None,
-            ),
-            Command::Save => match self.view.current_file.clone() {
-                Some(path) => self.save_to(&path),
-                None => self.commands.push(Command::SaveAsDialog),
-            },
-            Command::SaveAsDialog => {
-                let name = format!("{}.ron", self.experiment.name);
-                self.ask(
-                    DialogPurpose::SavePreset,
-                    DialogKind::SaveFile,
-                    "Save experiment",
-                    Some(name),
-                );
-            }
-            Command::SetTab(tab) => self.view.tab = tab,
-            Command::LiveWeights { temperature, alpha } => {
-                if let Some(live) = &self.live {
-                    live.set_temperature_alpha(temperature, alpha);
-                }
-            }
-            Command::OpenRunDialog => self.ask(
-                DialogPurpose::OpenRun,
-                DialogKind::PickFolder,
-                "Open a run folder",
-                None,
-            ),
-            Command::ExportRunCsv(i) => self.ask(
-                DialogPurpose::ExportCsv(i),
-                DialogKind::SaveFile,
-                "Export metrics",
-                Some("metrics.csv".into()),
-            ),
-            Command::SaveRunFolder(i) => self.ask(
-                DialogPurpose::SaveRunFolder(i),
-                DialogKind::PickFolder,
-                "Save the run into a folder",
-                None,
-            ),
-            Command::ExportPlotPng => self.ask(
-                DialogPurpose::ExportPng,
-                DialogKind::SaveFile,
-                "Export plot",
-                Some("plot.png".into()),
-            ),
-            Command::BrowseData => {
-                let kind = if matches!(self.experiment.data.source, DataSource::Csv(_)) {
-                    DialogKind::OpenFile
-                } else {
-                    DialogKind::PickFolder
-                };
-                self.ask(DialogPurpose::DataSource, kind, "Choose the data", None);
-            }
-            Command::BrowseTeacherWeights => self.ask(
-                DialogPurpose::TeacherWeights,
-                DialogKind::PickFolder,
-                "Teacher weights folder",
-                None,
-            ),
-            Command::DismissMessage(i) => {
-                if i < self.messages.len() {
-                    self.messages.remove(i);
-                }
-            }
-        }
-        let _ = ctx;
-    }
-
-    fn start(&mut self) {
-        if let Some(why) = self.start_blocked() {
-            self.error(format!("cannot start: {why}"));
-            return;
-        }
-        self.live = Some(LiveRun::start(self.experiment.clone()));
-        self.region_textures = RegionTextures::default();
-    }
-
-    fn open_path(&mut self, path: &Path) {
-        if self.running() {
-            self.error("stop the run before opening another experiment");
-            return;
-        }
-        match config::load_file(path) {
-            Ok(exp) => {
-                let problems = config::validate(&exp);
-                self.experiment = exp;
-                self.view.remember(path.to_path_buf());
-                if problems.is_empty() {
-                    self.info(format!("opened {}", path.display()));
-                } else {
-                    self.error(format!(
-                        "opened {}, but {}",
-                        path.display(),
-                        config::Problem::list(&problems)
-                    ));
-                }
-            }
-            // The current experiment stays as it was.
-            Err(e) => self.error(format!("could not open the preset: {e}")),
-        }
-    }
-
-    fn save_to(&mut self, path: &Path) {
-        match crate::run::write_atomic(path, config::to_ron_string(&self.experiment).as_bytes()) {
-            Ok(()) => {
-                self.view.remember(path.to_path_buf());
-                self.info(format!("saved {}", path.display()));
-            }
-            Err(e) => self.error(e.to_string()),
-        }
-    }
-
-    // ----- dialogs ------------------------------------------------------------------------------
-
-    fn ask(
-        &mut self,
-        purpose: DialogPurpose,
-        kind: DialogKind,
-        title: &str,
-        file_name: Option<String>,
-    ) {
-        if self.pending_dialog.is_some() {
-            return;
-        }
-        let filter = match purpose {
-            DialogPurpose::OpenPreset | DialogPurpose::SavePreset => {
-                Some(("RON preset".into(), vec!["ron".into()]))
-            }
-            DialogPurpose::ExportCsv(_) => Some(("CSV".into(), vec!["csv".into()])),
-            DialogPurpose::ExportPng => Some(("PNG image".into(), vec!["png".into()])),
-            _ => None,
-        };
-        let request = DialogRequest {
-            kind,
-            title: title.into(),
-            filter,
-            file_name,
-        };
-        self.pending_dialog = Some((purpose, self.dialogs.ask(request)));
-    }
-
-    fn poll_dialog(&mut self) {
-        let Some((purpose, rx)) = &self.pending_dialog else {
-            return;
-        };
-        let purpose = *purpose;
-        let answer = match rx.try_recv() {
-            Ok(answer) => answer,
-            Err(std::sync::mpsc::TryRecvError::Empty) => return,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
-        };
-        self.pending_dialog = None;
-        if let Some(path) = answer {
-            self.dialog_answered(purpose, path);
-        }
-    }
-
-    fn dialog_answered(&mut self, purpose: DialogPurpose, path: PathBuf) {
-        match purpose {
-            DialogPurpose::OpenPreset => self.open_path(&path),
-            DialogPurpose::SavePreset => self.save_to(&path),
-            DialogPurpose::OpenRun => match crate::run::read_run(&path) {
-                Ok(saved) => {
-                    let view = RunView::from_history(&saved.history, Some(saved.summary.clone()));
-                    self.runs.push(RunRecord {
-                        experiment: saved.experiment,
-                        view,
-                        history: saved.history,
-                        outcome: None,
-                        dir: Some(path),
-                        selected: true,
-                    });
-                    self.view.tab = Tab::Runs;
-                }
-                Err(e) => self.error(format!("could not open the run: {e}")),
-            },
-            DialogPurpose::ExportCsv(i) => {
-                let Some(run) = self.runs.get(i) else { return };
-                let csv = crate::run::steps_csv(&run.history.steps);
-                match crate::run::write_atomic(&path, csv.as_bytes()) {
-                    Ok(()) => self.info(format!("wrote {}", path.display())),
-                    Err(e) => self.error(e.to_string()),
-                }
-            }
-            DialogPurpose::SaveRunFolder(i) => {
-                let Some(run) = self.runs.get_mut(i) else {
-                    return;
-                };
-                let Some(outcome) = &run.outcome else { return };
-                match crate::run::write_run(&path, &run.experiment, outcome) {
-                    Ok(files) => {
-                        run.dir = Some(path.clone());
-                        self.info(format!("wrote {} files to {}", files.len(), path.display()));
-                    }
-                    Err(e) => self.error(e.to_string()),
-                }
-            }
-            DialogPurpose::ExportPng => {
-                self.pending_shot = Some(PendingShot {
-                    path,
-                    crop: self.central_rect,
-                    image: SharedImage::default(),
-                    then_close: false,
-                });
-                self.screenshot_requested = false;
-            }
-            DialogPurpose::DataSource => match &mut self.experiment.data.source {
-                DataSource::Csv(csv) => csv.path = path,
-                source => {
-                    if let Some(dir) = source.folder_mut() {
-                        *dir = path;
-                    }
-                }
-            },
-            DialogPurpose::TeacherWeights => self.experiment.teacher.weights = Some(path),
-        }
-    }
-
-    // ----- screenshots --------------------------------------------------------------------------
-
-    fn screenshot_logic(&mut self, ctx: &egui::Context) {
-        if let Some((path, after)) = self.launch.screenshot.clone()
-            && self.pending_shot.is_none()
-            && !self.screenshot_requested
-            && self.launched_at.elapsed().as_secs_f64() >= after
-        {
-            self.pending_shot = Some(PendingShot {
-                path,
-                crop: None,
-                image: SharedImage::default(),
-                then_close: true,
-            });
-        }
-        let Some(shot) = &self.pending_shot else {
-            return;
-        };
-        if !self.screenshot_requested {
-            let slot = shot.image.clone();
-            let repaint = ctx.clone();
-            ctx.request_screenshot(move |image| {
-                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(image);
-                repaint.request_repaint();
-            });
-            self.screenshot_requested = true;
-            return;
-        }
-        let image = shot.image.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let Some(image) = image else { return };
-        let shot = self.pending_shot.take().expect("checked above");
-        let image = match shot.crop {
-            Some(rect) => image.region(&rect, Some(ctx.pixels_per_point())),
-            None => (*image).clone(),
-        };
-        match save_png(&shot.path, &image) {
-            Ok(()) => {
-                eprintln!("wrote {}", shot.path.display());
-                if !shot.then_close {
-                    self.info(format!("wrote {}", shot.path.display()));
-                }
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                self.exit_code.store(1, std::sync::atomic::Ordering::SeqCst);
-                self.error(e);
-            }
-        }
-        if shot.then_close {
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        } else {
-            self.screenshot_requested = false;
-        }
+        let members = logits
+            .members
+            .iter()
+            .map(|m| m.get(s * k..(s + 1) * k).map(<[f32]>::to_vec))
+            .collect::<Option<Vec<_>>>()?;
+        (!members.is_empty() && k > 0).then(|| TeacherSample {
+            members,
+            combine: run.experiment.teacher.combine,
+            run_temperature: run.temperature(),
+        })
     }
 }
 
-/// A run's view, if it trained on the data `experiment` now shows (same source, split and
-/// seed), so its test-set indices match the examples on screen.
-fn view_on_same_data<'a>(
-    live: &'a Option<LiveRun>,
-    experiment: &Experiment,
-) -> Option<&'a RunView> {
+/// The run on screen, if it trained on the data the preview now shows (same source, split
+/// and seed), so its test-set indices match the examples on screen.
+fn shown_run<'a>(live: &'a Option<LiveRun>, preview: &DataPreview) -> Option<&'a LiveRun> {
     let live = live.as_ref()?;
-    let same = live.experiment.data == experiment.data && live.experiment.seed == experiment.seed;
-    same.then_some(&live.view)
+    preview
+        .shows(&live.experiment.data, live.experiment.seed)
+        .then_some(live)
 }
 
-/// Write an image as an 8-bit RGBA PNG.
-pub fn save_png(path: &Path, image: &egui::ColorImage) -> Result<(), String> {
-    let [w, h] = image.size;
-    let mut bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut bytes, w as u32, h as u32);
-        encoder.set_color(png::ColorType::Rgba);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-        writer
-            .write_image_data(image.as_raw())
-            .map_err(|e| e.to_string())?;
-    }
-    crate::run::write_atomic(path, &bytes).map_err(|e| e.to_string())
+/// Each phase's training speed, as `distillery bench` reports it.
+fn speed_line(summary: &crate::train::Summary) -> String {
+    let models = [
+        ("teacher", Some(&summary.teacher)),
+        ("baseline", summary.baseline.as_ref()),
+        ("student", summary.student.as_ref()),
+    ];
+    let parts: Vec<String> = models
+        .iter()
+        .filter_map(|(name, report)| {
+            let speed = (*report)?.samples_per_second?;
+            Some(format!("{name} {speed:.0}"))
+        })
+        .collect();
+    format!(
+        "training examples per second: {} (wall {:.2} s)",
+        parts.join(", "),
+        summary.wall_seconds
+    )
 }

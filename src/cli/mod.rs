@@ -77,6 +77,9 @@ pub enum Command {
         /// Tab to show: curves, probabilities, temperature, regions or runs.
         #[arg(long, value_parser = parse_tab)]
         tab: Option<Tab>,
+        /// Print the frame times (p50, p95, max) and the training speed on exit.
+        #[arg(long)]
+        frame_stats: bool,
     },
 }
 
@@ -132,11 +135,13 @@ pub fn main() -> i32 {
             screenshot,
             after,
             tab,
+            frame_stats,
         }) => crate::app::run_window(crate::app::Launch {
             preset,
             start,
             screenshot: screenshot.map(|p| (p, after.unwrap_or(5.0))),
             tab,
+            frame_stats,
         }),
         #[cfg(not(feature = "app"))]
         None | Some(Command::Gui { .. }) => no_window(),

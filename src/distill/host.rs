@@ -38,8 +38,12 @@ pub fn kl(p: &[f32], q: &[f32]) -> f32 {
 }
 
 /// The ensemble's distribution at T from each member's logits for one example.
+/// No members give an empty distribution.
 pub fn ensemble_softmax(members: &[&[f32]], combine: Combine, temperature: f32) -> Vec<f32> {
-    let k = members[0].len();
+    let Some(first) = members.first() else {
+        return Vec::new();
+    };
+    let k = first.len();
     let n = members.len() as f32;
     match combine {
         Combine::MeanLogits => {

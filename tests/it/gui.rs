@@ -7,14 +7,14 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use std::time::{Duration, Instant};
 
-fn harness(dialogs: ScriptedDialogs) -> Harness<'static, Workbench> {
+pub(crate) fn harness(dialogs: ScriptedDialogs) -> Harness<'static, Workbench> {
     Harness::builder()
         .with_size([1400.0, 900.0])
         .build_eframe(move |cc| Workbench::new(cc, Launch::default(), Box::new(dialogs)))
 }
 
 /// A digits experiment that trains in about a second on the CPU.
-fn tiny() -> Experiment {
+pub(crate) fn tiny() -> Experiment {
     let mut exp =
         config::from_ron_str(include_str!("../../presets/digits-mlp.ron"), "digits-mlp").unwrap();
     exp.device = DeviceChoice::Cpu;
@@ -24,7 +24,7 @@ fn tiny() -> Experiment {
 }
 
 /// Step frames until `done` holds or `limit` passes.
-fn step_until(
+pub(crate) fn step_until(
     h: &mut Harness<'static, Workbench>,
     limit: Duration,
     done: impl Fn(&Workbench) -> bool,
@@ -41,7 +41,7 @@ fn step_until(
 }
 
 /// Step until the window has nothing left to do (data loaded, dialogs answered).
-fn settle(h: &mut Harness<'static, Workbench>) {
+pub(crate) fn settle(h: &mut Harness<'static, Workbench>) {
     assert!(
         step_until(h, Duration::from_secs(30), |w| w.is_settled()),
         "the window did not settle"
@@ -49,7 +49,7 @@ fn settle(h: &mut Harness<'static, Workbench>) {
     h.run();
 }
 
-fn label_text(h: &Harness<'static, Workbench>, prefix: &str) -> String {
+pub(crate) fn label_text(h: &Harness<'static, Workbench>, prefix: &str) -> String {
     let node = h.get_by_label_contains(prefix);
     let ak = node.accesskit_node();
     ak.label()
@@ -66,12 +66,12 @@ fn temperature_slider_changes_the_shown_entropy() {
     assert_eq!(h.state().view.tab, Tab::Temperature);
     h.state_mut().view.use_hand_logits = true;
     settle(&mut h);
-    let before = label_text(&h, "At the training T");
+    let before = label_text(&h, "At the experiment's T");
     h.get_by_role_and_label(Role::Slider, "Temperature T")
         .set_value_accesskit(20.0);
     settle(&mut h);
     assert_eq!(h.state().experiment.distill.temperature, 20.0);
-    let after = label_text(&h, "At the training T");
+    let after = label_text(&h, "At the experiment's T");
     assert_ne!(before, after);
     // A hotter softmax has more entropy: parse "H = x nats".
     let entropy = |s: &str| -> f32 {

@@ -8,3 +8,4 @@ mod gui;
 mod kill;
 mod loaders;
 mod support;
+mod views;
