@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod engine;
 mod gui;
+mod gui_ranges;
 mod kill;
 mod loaders;
 mod support;
