@@ -36,7 +36,10 @@ fn step_until(
     false
 }
 
+/// Step until the window has nothing left to do. The first step lets a change made by the last
+/// one (new data settings, say) start its work.
 fn settle(h: &mut Harness<'static, Workbench>) {
+    h.step();
     assert!(
         step_until(h, Duration::from_secs(60), |w| w.is_settled()),
         "the window did not settle"
@@ -140,7 +143,7 @@ fn whole_values(r: &Range<usize>) -> Vec<usize> {
 /// Every numeric field of an experiment, each at every value `float_values` or
 /// `whole_values` gives for its range: (what, experiment).
 fn cases() -> Vec<(String, Experiment)> {
-    let floats: Vec<(&str, fn() -> Experiment, Range<f64>, Set<f64>)> = vec![
+    let floats: [(&str, fn() -> Experiment, Range<f64>, Set<f64>); 13] = [
         (
             "data.test_fraction",
             digits,
@@ -211,7 +214,7 @@ fn cases() -> Vec<(String, Experiment)> {
             |e, v| e.train.weight_decay = v,
         ),
     ];
-    let wholes: Vec<(&str, fn() -> Experiment, Range<usize>, Set<usize>)> = vec![
+    let wholes: [(&str, fn() -> Experiment, Range<usize>, Set<usize>); 11] = [
         (
             "data.source.classes",
             synthetic,
@@ -367,7 +370,7 @@ fn sliders_and_number_boxes_still_edit_their_values() {
     };
     // (label, a value for the slider, a value typed in the box (past the slider's end where
     // it has one), the field)
-    let table: Vec<(&str, f64, f64, Get)> = vec![
+    let table: [(&str, f64, f64, Get); 11] = [
         ("Temperature T", 20.0, 100.0, |e| e.distill.temperature),
         ("Soft weight α", 0.25, 0.75, |e| e.distill.alpha),
         ("Test share", 0.3, 0.8, |e| e.data.test_fraction),
