@@ -73,7 +73,7 @@ pub fn ranged<N: Numeric>(ui: &mut Ui, value: &mut N, range: &Range<N>, text: &s
             DragValue::new(value)
                 .range(range.min..=range.max)
                 .clamp_existing_to_range(false)
-                .speed(drag_speed(range, before)),
+                .speed(drag_speed(ui, range, before)),
         );
         let label = ui.label(text);
         slider.labelled_by(label.id) | number.labelled_by(label.id)
@@ -81,17 +81,18 @@ pub fn ranged<N: Numeric>(ui: &mut Ui, value: &mut N, range: &Range<N>, text: &s
     inner.inner | inner.response
 }
 
-/// Values per point of drag: a hundredth of the value on log ranges, a 200th of the slider's
-/// span on linear ones.
-fn drag_speed<N: Numeric>(range: &Range<N>, value: f64) -> f64 {
+/// Values per point of drag: what a point along the slider's rail is worth at `value`, so the
+/// box and the slider move at the same rate (and the box shows as many decimals as the slider
+/// always did).
+fn drag_speed<N: Numeric>(ui: &Ui, range: &Range<N>, value: f64) -> f64 {
     let (lo, hi) = (range.slider_min.to_f64(), range.slider_max.to_f64());
-    let speed = if range.log {
-        let at = if value.is_finite() { value.abs() } else { 0.0 };
-        at.max(lo.abs()).max(f64::MIN_POSITIVE) * 0.01
+    let rail = f64::from(ui.spacing().slider_width.max(1.0));
+    if range.log {
+        let at = if value.is_finite() { value.abs() } else { lo };
+        at.max(lo) * (hi / lo).ln() / rail
     } else {
-        (hi - lo) / 200.0
-    };
-    if N::INTEGRAL { speed.max(0.1) } else { speed }
+        (hi - lo) / rail
+    }
 }
 
 /// A row of widths (hidden layers, conv channels): edit, remove, add. Each width may be
@@ -107,13 +108,12 @@ pub fn widths_ui(
     let mut remove = None;
     ui.horizontal_wrapped(|ui| {
         for (i, w) in widths.iter_mut().enumerate() {
-            let speed = drag_speed(width, *w as f64).max(1.0);
             changed |= ui
                 .add(
                     DragValue::new(w)
                         .range(width.min..=width.max)
                         .clamp_existing_to_range(false)
-                        .speed(speed),
+                        .speed(1.0),
                 )
                 .on_hover_text(format!("{what} {}", i + 1))
                 .changed();

@@ -131,17 +131,17 @@ pub const MEMBERS: Range<usize> = Range::closed(1, 16);
 /// Hidden layers of an MLP or of a CNN's dense head.
 pub const LAYERS: Range<usize> = Range::closed(0, 16);
 /// Width of one hidden layer; wider layers are almost surely a typo.
-pub const WIDTH: Range<usize> = Range::closed(1, 16_384).slider(1, 4096).log();
+pub const WIDTH: Range<usize> = Range::closed(1, 16_384);
 /// Conv stages of a CNN.
 pub const CNN_STAGES: Range<usize> = Range::closed(1, 4);
 /// Output channels of one conv stage.
-pub const CHANNELS: Range<usize> = Range::closed(1, 512).log();
+pub const CHANNELS: Range<usize> = Range::closed(1, 512);
 /// Square kernel sizes a CNN accepts.
 pub const KERNEL_SIZES: [usize; 4] = [1, 3, 5, 7];
 /// Dropout after each hidden activation.
 pub const DROPOUT: Range<f64> = Range::closed(0.0, 0.95).below_max().slider(0.0, 0.8);
 /// `teacher.epochs`.
-pub const TEACHER_EPOCHS: Range<usize> = Range::closed(1, 10_000).slider(1, 200).log();
+pub const TEACHER_EPOCHS: Range<usize> = Range::closed(1, 10_000).slider(1, 200);
 
 // ---- distillation ----
 
@@ -165,8 +165,8 @@ pub const LEARNING_RATE: Range<f64> = Range::closed(0.0, 10.0).above_min().slide
 pub const MOMENTUM: Range<f64> = Range::closed(0.0, 0.999).slider(0.0, 0.99);
 /// `train.weight_decay`.
 pub const WEIGHT_DECAY: Range<f64> = Range::closed(0.0, 0.1).slider(0.0, 0.01);
-/// `train.log_every`: steps between loss read-backs.
-pub const LOG_EVERY: Range<usize> = Range::closed(1, 10_000).slider(1, 100).log();
+/// `train.log_every`: steps between loss read-backs (not drawn in the window).
+pub const LOG_EVERY: Range<usize> = Range::closed(1, 10_000);
 /// `train.jitter_pixels` (image data only).
 pub const JITTER_PIXELS: Range<usize> = Range::closed(0, 4);
 

@@ -313,6 +313,18 @@ fn save_as(h: &mut Harness<'static, Workbench>, dialogs: &ScriptedDialogs, path:
     settle(h);
 }
 
+/// The first line where `saved` differs from `opened`, both trimmed.
+fn first_difference(opened: &str, saved: &str) -> String {
+    let mut saved_lines = saved.lines();
+    for line in opened.lines() {
+        let back = saved_lines.next().unwrap_or("<end of file>");
+        if line != back {
+            return format!("opened `{}`, saved `{}`", line.trim(), back.trim());
+        }
+    }
+    "the saved file is longer".into()
+}
+
 #[test]
 fn every_numeric_field_at_its_limits_survives_open_and_save() {
     let dir = tempfile::tempdir().unwrap();
@@ -348,7 +360,7 @@ fn every_numeric_field_at_its_limits_survives_open_and_save() {
             .unwrap_or_else(|e| panic!("{what}: nothing saved to {}: {e}", saved.display()));
         let parsed = config::from_ron_str(&back, "saved").unwrap();
         if back != text || parsed != exp {
-            failures.push(format!("{what}: saved\n{back}\ninstead of\n{text}"));
+            failures.push(format!("{what}: {}", first_difference(&text, &back)));
         }
         assert!(config::validate(&parsed).is_empty(), "{what}");
     }
