@@ -432,10 +432,13 @@ mod tests {
         }
     }
 
+    /// A field's path, its range, and how to set it.
+    type Field<T> = (&'static str, Range<T>, fn(&mut Experiment, T));
+
     #[test]
     fn validation_limits_are_the_shared_ranges() {
         use ranges::*;
-        let floats: [(&str, Range<f64>, fn(&mut Experiment, f64)); 12] = [
+        let floats: [Field<f64>; 12] = [
             ("data.test_fraction", TEST_FRACTION, |e, v| {
                 e.data.test_fraction = v
             }),
@@ -488,7 +491,7 @@ mod tests {
         for (field, range, set) in floats {
             limits_are(field, &range.allowed(), float_edges(&range), set);
         }
-        let wholes: [(&str, Range<usize>, fn(&mut Experiment, usize)); 11] = [
+        let wholes: [Field<usize>; 11] = [
             ("data.source.classes", SYNTHETIC_CLASSES, |e, v| {
                 if let DataSource::Synthetic(s) = &mut e.data.source {
                     s.classes = v;

@@ -49,7 +49,13 @@ fn settle(h: &mut Harness<'static, Workbench>) {
 
 // ----- the table ----------------------------------------------------------------------------
 
-type Set<T> = fn(&mut Experiment, T);
+/// A field's name, the experiment it lives in, its range, and how to set it.
+type Field<T> = (
+    &'static str,
+    fn() -> Experiment,
+    Range<T>,
+    fn(&mut Experiment, T),
+);
 
 fn digits() -> Experiment {
     Experiment {
@@ -143,7 +149,7 @@ fn whole_values(r: &Range<usize>) -> Vec<usize> {
 /// Every numeric field of an experiment, each at every value `float_values` or
 /// `whole_values` gives for its range: (what, experiment).
 fn cases() -> Vec<(String, Experiment)> {
-    let floats: [(&str, fn() -> Experiment, Range<f64>, Set<f64>); 13] = [
+    let floats: [Field<f64>; 13] = [
         (
             "data.test_fraction",
             digits,
@@ -214,7 +220,7 @@ fn cases() -> Vec<(String, Experiment)> {
             |e, v| e.train.weight_decay = v,
         ),
     ];
-    let wholes: [(&str, fn() -> Experiment, Range<usize>, Set<usize>); 11] = [
+    let wholes: [Field<usize>; 11] = [
         (
             "data.source.classes",
             synthetic,
