@@ -1,7 +1,9 @@
 //! Small widgets shared by the panels.
 
 use crate::config::Problem;
-use egui::{Response, Ui};
+use crate::config::ranges::Range;
+use egui::emath::Numeric;
+use egui::{DragValue, Response, Slider, Ui};
 
 /// The current validation problems, looked up by field path.
 #[derive(Debug, Default, Clone)]
@@ -42,14 +44,77 @@ impl Problems {
     }
 }
 
-/// A row of widths (hidden layers, conv channels): edit, remove, add.
-pub fn widths_ui(ui: &mut Ui, widths: &mut Vec<usize>, what: &str, max: usize) -> bool {
+/// A number with a slider over its range's slider span, a box beside it for any allowed
+/// value, and `text` after both (it names the slider and the box to screen readers).
+///
+/// Drawing never writes `value`: a value outside the slider's span (or outside the allowed
+/// range altogether, which validation reports) stays exactly as loaded and the box shows it.
+/// The slider moves a copy held inside its span and writes back only when the user moves it;
+/// the box accepts anything in the allowed range, typed or dragged.
+pub fn ranged<N: Numeric>(ui: &mut Ui, value: &mut N, range: &Range<N>, text: &str) -> Response {
+    let inner = ui.horizontal(|ui| {
+        let before = value.to_f64();
+        let (lo, hi) = (range.slider_min.to_f64(), range.slider_max.to_f64());
+        let start = if before.is_nan() {
+            lo
+        } else {
+            before.clamp(lo, hi)
+        };
+        let mut handle = N::from_f64(start);
+        let slider = ui.add(
+            Slider::new(&mut handle, range.slider_min..=range.slider_max)
+                .logarithmic(range.log)
+                .show_value(false),
+        );
+        if slider.changed() && handle.to_f64() != start {
+            *value = handle;
+        }
+        let number = ui.add(
+            DragValue::new(value)
+                .range(range.min..=range.max)
+                .clamp_existing_to_range(false)
+                .speed(drag_speed(ui, range, before)),
+        );
+        let label = ui.label(text);
+        slider.labelled_by(label.id) | number.labelled_by(label.id)
+    });
+    inner.inner | inner.response
+}
+
+/// Values per point of drag: what a point along the slider's rail is worth at `value`, so the
+/// box and the slider move at the same rate (and the box shows as many decimals as the slider
+/// always did).
+fn drag_speed<N: Numeric>(ui: &Ui, range: &Range<N>, value: f64) -> f64 {
+    let (lo, hi) = (range.slider_min.to_f64(), range.slider_max.to_f64());
+    let rail = f64::from(ui.spacing().slider_width.max(1.0));
+    if range.log {
+        let at = if value.is_finite() { value.abs() } else { lo };
+        at.max(lo) * (hi / lo).ln() / rail
+    } else {
+        (hi - lo) / rail
+    }
+}
+
+/// A row of widths (hidden layers, conv channels): edit, remove, add. Each width may be
+/// anything in `width` (never clamped on drawing); the row holds up to `count.max` entries.
+pub fn widths_ui(
+    ui: &mut Ui,
+    widths: &mut Vec<usize>,
+    what: &str,
+    width: &Range<usize>,
+    count: &Range<usize>,
+) -> bool {
     let mut changed = false;
     let mut remove = None;
     ui.horizontal_wrapped(|ui| {
         for (i, w) in widths.iter_mut().enumerate() {
             changed |= ui
-                .add(egui::DragValue::new(w).range(1..=max).speed(1.0))
+                .add(
+                    DragValue::new(w)
+                        .range(width.min..=width.max)
+                        .clamp_existing_to_range(false)
+                        .speed(1.0),
+                )
                 .on_hover_text(format!("{what} {}", i + 1))
                 .changed();
             if ui
@@ -60,7 +125,11 @@ pub fn widths_ui(ui: &mut Ui, widths: &mut Vec<usize>, what: &str, max: usize) -
                 remove = Some(i);
             }
         }
-        if ui.small_button(format!("+ {what}")).clicked() {
+        let room = widths.len() < count.max;
+        if ui
+            .add_enabled(room, egui::Button::new(format!("+ {what}")).small())
+            .clicked()
+        {
             let last = widths.last().copied().unwrap_or(32);
             widths.push(last);
             changed = true;

@@ -7,10 +7,12 @@
 
 mod load;
 mod overrides;
+pub mod ranges;
 mod validate;
 
 pub use load::{ConfigError, from_ron_str, load_file, to_ron_string};
 pub use overrides::{apply_override, apply_overrides};
+pub use ranges::Range;
 pub use validate::{Problem, validate};
 
 use serde::{Deserialize, Serialize};

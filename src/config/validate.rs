@@ -1,6 +1,7 @@
 //! Range checks over a parsed experiment. All problems are collected, not just the first, so
 //! `distillery check` and the window can show everything that needs fixing at once.
 
+use super::ranges::{self, Range};
 use super::*;
 use std::fmt;
 
@@ -51,25 +52,29 @@ impl Checker {
         }
     }
 
-    fn range_f64(&mut self, field: &str, v: f64, lo: f64, hi: f64, allowed: &str) {
-        self.check(v.is_finite() && v >= lo && v <= hi, field, v, allowed);
-    }
-
-    fn range_usize(&mut self, field: &str, v: usize, lo: usize, hi: usize) {
+    /// `v` against a float range; `what` begins the message (`T must be …`), or nothing.
+    fn float(&mut self, field: &str, v: f64, range: &Range<f64>, what: &str) {
         self.check(
-            (lo..=hi).contains(&v),
+            range.contains_finite(v),
             field,
             v,
-            &format!("must be between {lo} and {hi}"),
+            &sentence(what, &range.allowed()),
         );
+    }
+
+    /// `v` against a whole-number range.
+    fn whole(&mut self, field: &str, v: usize, range: &Range<usize>) {
+        self.check(range.contains(v), field, v, &range.allowed());
     }
 }
 
-/// Largest layer width accepted; wider layers are almost surely a typo.
-pub const MAX_WIDTH: usize = 16_384;
-pub const MAX_LAYERS: usize = 16;
-pub const MAX_MEMBERS: usize = 16;
-pub const MAX_TEMPERATURE: f64 = 1000.0;
+fn sentence(what: &str, allowed: &str) -> String {
+    if what.is_empty() {
+        allowed.to_string()
+    } else {
+        format!("{what} {allowed}")
+    }
+}
 
 /// Every range problem in `exp`. Problems that need the data itself (a label column that does
 /// not exist, say) surface when the data loads.
@@ -129,45 +134,38 @@ fn check_paths(c: &mut Checker, source: &DataSource) {
 
 fn check_data(c: &mut Checker, data: &DataConfig) {
     check_paths(c, &data.source);
-    c.range_f64(
+    c.float(
         "data.test_fraction",
         data.test_fraction,
-        0.01,
-        0.9,
-        "must be between 0.01 and 0.9",
+        &ranges::TEST_FRACTION,
+        "",
     );
     if let DataSource::Synthetic(s) = &data.source {
-        c.range_usize("data.source.classes", s.classes, 2, 20);
-        c.range_usize("data.source.samples", s.samples, 20, 1_000_000);
+        c.whole("data.source.classes", s.classes, &ranges::SYNTHETIC_CLASSES);
+        c.whole("data.source.samples", s.samples, &ranges::SYNTHETIC_SAMPLES);
         c.check(
             s.samples >= 10 * s.classes,
             "data.source.samples",
             s.samples,
             "must be at least 10 per class",
         );
-        c.range_f64(
-            "data.source.noise",
-            s.noise,
-            0.0,
-            10.0,
-            "must be between 0 and 10",
-        );
+        c.float("data.source.noise", s.noise, &ranges::SYNTHETIC_NOISE, "");
     }
 }
 
 fn check_transfer(c: &mut Checker, t: &TransferConfig, classes: Option<usize>) {
-    c.check(
-        t.fraction.is_finite() && t.fraction > 0.0 && t.fraction <= 1.0,
+    c.float(
         "transfer.fraction",
         t.fraction,
-        "must be in (0, 1]",
+        &ranges::TRANSFER_FRACTION,
+        "",
     );
     if let TransferSource::HeldOut(f) = t.source {
-        c.check(
-            f.is_finite() && f > 0.0 && f < 1.0,
+        c.float(
             "transfer.source.HeldOut",
             f,
-            "the held-out share must be in (0, 1)",
+            &ranges::HELD_OUT,
+            "the held-out share",
         );
     }
     if let Some(k) = classes {
@@ -192,17 +190,21 @@ fn check_transfer(c: &mut Checker, t: &TransferConfig, classes: Option<usize>) {
 }
 
 fn check_teacher(c: &mut Checker, t: &TeacherConfig, source: &DataSource) {
+    let members = ranges::MEMBERS;
     c.check(
-        !t.members.is_empty() && t.members.len() <= MAX_MEMBERS,
+        members.contains(t.members.len()),
         "teacher.members",
         t.members.len(),
-        &format!("an ensemble needs between 1 and {MAX_MEMBERS} members"),
+        &format!(
+            "an ensemble needs between {} and {} members",
+            members.min, members.max
+        ),
     );
     for (i, member) in t.members.iter().enumerate() {
         check_arch(c, &format!("teacher.members[{i}]"), member, source);
     }
     if t.weights.is_none() {
-        c.range_usize("teacher.epochs", t.epochs, 1, 10_000);
+        c.whole("teacher.epochs", t.epochs, &ranges::TEACHER_EPOCHS);
     }
     if let Some(dir) = &t.weights {
         c.check(
@@ -228,20 +230,25 @@ fn check_arch(c: &mut Checker, field: &str, arch: &ArchSpec, source: &DataSource
                 "Cnn",
                 "a CNN needs image data (Digits, Mnist, FashionMnist or Idx); use Mlp for this source",
             );
+            let stages = ranges::CNN_STAGES;
             c.check(
-                (1..=4).contains(&cnn.channels.len()),
+                stages.contains(cnn.channels.len()),
                 &format!("{field}.channels"),
                 &cnn.channels,
-                "needs between 1 and 4 conv stages",
+                &format!(
+                    "needs between {} and {} conv stages",
+                    stages.min, stages.max
+                ),
             );
             for &ch in &cnn.channels {
-                c.range_usize(&format!("{field}.channels"), ch, 1, 512);
+                c.whole(&format!("{field}.channels"), ch, &ranges::CHANNELS);
             }
+            let [k1, k3, k5, k7] = ranges::KERNEL_SIZES;
             c.check(
-                matches!(cnn.kernel_size, 1 | 3 | 5 | 7),
+                ranges::KERNEL_SIZES.contains(&cnn.kernel_size),
                 &format!("{field}.kernel_size"),
                 cnn.kernel_size,
-                "must be 1, 3, 5 or 7",
+                &format!("must be {k1}, {k3}, {k5} or {k7}"),
             );
             check_widths(c, &format!("{field}.hidden"), &cnn.hidden);
             check_dropout(c, &format!("{field}.dropout"), cnn.dropout);
@@ -250,74 +257,60 @@ fn check_arch(c: &mut Checker, field: &str, arch: &ArchSpec, source: &DataSource
 }
 
 fn check_widths(c: &mut Checker, field: &str, widths: &[usize]) {
+    let layers = ranges::LAYERS;
     c.check(
-        widths.len() <= MAX_LAYERS,
+        layers.contains(widths.len()),
         field,
         widths.len(),
-        &format!("at most {MAX_LAYERS} hidden layers"),
+        &format!("at most {} hidden layers", layers.max),
     );
     for &w in widths {
-        c.range_usize(field, w, 1, MAX_WIDTH);
+        c.whole(field, w, &ranges::WIDTH);
     }
 }
 
 fn check_dropout(c: &mut Checker, field: &str, p: f64) {
-    c.check(
-        p.is_finite() && (0.0..0.95).contains(&p),
-        field,
-        p,
-        "dropout must be in [0, 0.95)",
-    );
+    c.float(field, p, &ranges::DROPOUT, "dropout");
 }
 
 fn check_distill(c: &mut Checker, d: &DistillConfig) {
-    c.check(
-        d.temperature.is_finite() && d.temperature > 0.0 && d.temperature <= MAX_TEMPERATURE,
+    c.float(
         "distill.temperature",
         d.temperature,
-        &format!("T must be greater than 0 and at most {MAX_TEMPERATURE}"),
+        &ranges::TEMPERATURE,
+        "T",
     );
-    c.range_f64(
-        "distill.alpha",
-        d.alpha,
-        0.0,
-        1.0,
-        "alpha must be between 0 and 1",
-    );
+    c.float("distill.alpha", d.alpha, &ranges::ALPHA, "alpha");
 }
 
 fn check_train(c: &mut Checker, t: &TrainConfig, source: &DataSource) {
-    c.range_usize("train.epochs", t.epochs, 1, 10_000);
-    c.range_usize("train.batch_size", t.batch_size, 1, 65_536);
-    let lr = t.optimizer.learning_rate();
-    c.check(
-        lr.is_finite() && lr > 0.0 && lr <= 10.0,
+    c.whole("train.epochs", t.epochs, &ranges::STUDENT_EPOCHS);
+    c.whole("train.batch_size", t.batch_size, &ranges::BATCH_SIZE);
+    c.float(
         "train.optimizer.lr",
-        lr,
-        "the learning rate must be greater than 0 and at most 10",
+        t.optimizer.learning_rate(),
+        &ranges::LEARNING_RATE,
+        "the learning rate",
     );
     if let OptimizerSpec::Sgd { momentum, .. } = t.optimizer {
-        c.range_f64(
+        c.float(
             "train.optimizer.momentum",
             momentum,
-            0.0,
-            0.999,
-            "momentum must be in [0, 0.999]",
+            &ranges::MOMENTUM,
+            "momentum",
         );
     }
-    c.range_f64(
+    c.float(
         "train.weight_decay",
         t.weight_decay,
-        0.0,
-        0.1,
-        "must be between 0 and 0.1",
+        &ranges::WEIGHT_DECAY,
+        "",
     );
-    c.range_usize("train.log_every", t.log_every, 1, 10_000);
-    c.check(
-        t.jitter_pixels <= 4,
+    c.whole("train.log_every", t.log_every, &ranges::LOG_EVERY);
+    c.whole(
         "train.jitter_pixels",
         t.jitter_pixels,
-        "must be between 0 and 4",
+        &ranges::JITTER_PIXELS,
     );
     c.check(
         t.jitter_pixels == 0 || source.is_image(),
@@ -382,6 +375,219 @@ mod tests {
         let f = fields(&exp);
         assert!(f.contains(&"student".to_string()), "{f:?}");
         assert!(f.contains(&"transfer.omit_classes".to_string()), "{f:?}");
+    }
+
+    /// Allowed values at each end of `r`, and the nearest values beyond them.
+    fn float_edges(r: &Range<f64>) -> (Vec<f64>, Vec<f64>) {
+        let inside = vec![
+            if r.min_open { r.min.next_up() } else { r.min },
+            if r.max_open { r.max.next_down() } else { r.max },
+        ];
+        let outside = vec![
+            if r.min_open { r.min } else { r.min.next_down() },
+            if r.max_open { r.max } else { r.max.next_up() },
+            f64::NAN,
+        ];
+        (inside, outside)
+    }
+
+    fn whole_edges(r: &Range<usize>) -> (Vec<usize>, Vec<usize>) {
+        let mut outside = vec![r.max + 1];
+        if r.min > 0 {
+            outside.push(r.min - 1);
+        }
+        (vec![r.min, r.max], outside)
+    }
+
+    /// `set` puts a value into a valid experiment at `field`; validate must accept exactly
+    /// the range's values and name the range's limits when it refuses one.
+    fn limits_are<T: Copy + fmt::Debug>(
+        field: &str,
+        allowed: &str,
+        (inside, outside): (Vec<T>, Vec<T>),
+        set: impl Fn(&mut Experiment, T),
+    ) {
+        let mut exp = Experiment::default();
+        if field.starts_with("data.source") {
+            exp.data.source = DataSource::Synthetic(SyntheticSpec {
+                classes: 2,
+                ..SyntheticSpec::default()
+            });
+        }
+        for v in inside {
+            let mut e = exp.clone();
+            set(&mut e, v);
+            assert_eq!(validate(&e), vec![], "{field} = {v:?} is allowed");
+        }
+        for v in outside {
+            let mut e = exp.clone();
+            set(&mut e, v);
+            let problems = validate(&e);
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.field == field && p.allowed.ends_with(allowed)),
+                "{field} = {v:?} is refused with {allowed:?}: {problems:?}"
+            );
+        }
+    }
+
+    /// A field's path, its range, and how to set it.
+    type Field<T> = (&'static str, Range<T>, fn(&mut Experiment, T));
+
+    #[test]
+    fn validation_limits_are_the_shared_ranges() {
+        use ranges::*;
+        let floats: [Field<f64>; 12] = [
+            ("data.test_fraction", TEST_FRACTION, |e, v| {
+                e.data.test_fraction = v
+            }),
+            ("data.source.noise", SYNTHETIC_NOISE, |e, v| {
+                if let DataSource::Synthetic(s) = &mut e.data.source {
+                    s.noise = v;
+                }
+            }),
+            ("transfer.fraction", TRANSFER_FRACTION, |e, v| {
+                e.transfer.fraction = v
+            }),
+            ("transfer.source.HeldOut", HELD_OUT, |e, v| {
+                e.transfer.source = TransferSource::HeldOut(v)
+            }),
+            ("teacher.members[0].dropout", DROPOUT, |e, v| {
+                e.teacher.members[0] = ArchSpec::Mlp(MlpSpec {
+                    dropout: v,
+                    ..MlpSpec::default()
+                })
+            }),
+            ("student.dropout", DROPOUT, |e, v| {
+                e.student = ArchSpec::Cnn(CnnSpec {
+                    dropout: v,
+                    ..CnnSpec::default()
+                })
+            }),
+            ("distill.temperature", TEMPERATURE, |e, v| {
+                e.distill.temperature = v
+            }),
+            ("distill.alpha", ALPHA, |e, v| e.distill.alpha = v),
+            ("train.optimizer.lr", LEARNING_RATE, |e, v| {
+                e.train.optimizer = OptimizerSpec::Adam { lr: v }
+            }),
+            ("train.optimizer.lr", LEARNING_RATE, |e, v| {
+                e.train.optimizer = OptimizerSpec::Sgd {
+                    lr: v,
+                    momentum: 0.9,
+                }
+            }),
+            ("train.optimizer.momentum", MOMENTUM, |e, v| {
+                e.train.optimizer = OptimizerSpec::Sgd {
+                    lr: 0.1,
+                    momentum: v,
+                }
+            }),
+            ("train.weight_decay", WEIGHT_DECAY, |e, v| {
+                e.train.weight_decay = v
+            }),
+        ];
+        for (field, range, set) in floats {
+            limits_are(field, &range.allowed(), float_edges(&range), set);
+        }
+        let wholes: [Field<usize>; 11] = [
+            ("data.source.classes", SYNTHETIC_CLASSES, |e, v| {
+                if let DataSource::Synthetic(s) = &mut e.data.source {
+                    s.classes = v;
+                    s.samples = s.samples.max(10 * v);
+                }
+            }),
+            ("data.source.samples", SYNTHETIC_SAMPLES, |e, v| {
+                if let DataSource::Synthetic(s) = &mut e.data.source {
+                    s.samples = v;
+                }
+            }),
+            ("teacher.epochs", TEACHER_EPOCHS, |e, v| {
+                e.teacher.epochs = v
+            }),
+            ("train.epochs", STUDENT_EPOCHS, |e, v| e.train.epochs = v),
+            ("train.batch_size", BATCH_SIZE, |e, v| {
+                e.train.batch_size = v
+            }),
+            ("train.log_every", LOG_EVERY, |e, v| e.train.log_every = v),
+            ("train.jitter_pixels", JITTER_PIXELS, |e, v| {
+                e.train.jitter_pixels = v
+            }),
+            ("student.hidden", WIDTH, |e, v| {
+                e.student = ArchSpec::Mlp(MlpSpec {
+                    hidden: vec![v],
+                    ..MlpSpec::default()
+                })
+            }),
+            ("teacher.members[0].hidden", WIDTH, |e, v| {
+                e.teacher.members[0] = ArchSpec::Mlp(MlpSpec {
+                    hidden: vec![v],
+                    ..MlpSpec::default()
+                })
+            }),
+            ("student.channels", CHANNELS, |e, v| {
+                e.student = ArchSpec::Cnn(CnnSpec {
+                    channels: vec![v],
+                    ..CnnSpec::default()
+                })
+            }),
+            ("student.hidden", WIDTH, |e, v| {
+                e.student = ArchSpec::Cnn(CnnSpec {
+                    hidden: vec![v],
+                    ..CnnSpec::default()
+                })
+            }),
+        ];
+        for (field, range, set) in wholes {
+            limits_are(field, &range.allowed(), whole_edges(&range), set);
+        }
+        // Counts: members, hidden layers, conv stages.
+        let (_, outside) = whole_edges(&MEMBERS);
+        let mlp = || ArchSpec::Mlp(MlpSpec::default());
+        limits_are(
+            "teacher.members",
+            &format!("between {} and {} members", MEMBERS.min, MEMBERS.max),
+            (vec![MEMBERS.min, MEMBERS.max], outside),
+            |e, n| e.teacher.members = vec![mlp(); n],
+        );
+        limits_are(
+            "student.hidden",
+            &format!("at most {} hidden layers", LAYERS.max),
+            (vec![LAYERS.min, LAYERS.max], vec![LAYERS.max + 1]),
+            |e, n| {
+                e.student = ArchSpec::Mlp(MlpSpec {
+                    hidden: vec![8; n],
+                    ..MlpSpec::default()
+                })
+            },
+        );
+        let (inside, outside) = whole_edges(&CNN_STAGES);
+        limits_are(
+            "student.channels",
+            &format!(
+                "between {} and {} conv stages",
+                CNN_STAGES.min, CNN_STAGES.max
+            ),
+            (inside, outside),
+            |e, n| {
+                e.student = ArchSpec::Cnn(CnnSpec {
+                    channels: vec![4; n],
+                    ..CnnSpec::default()
+                })
+            },
+        );
+        limits_are(
+            "student.kernel_size",
+            "must be 1, 3, 5 or 7",
+            (KERNEL_SIZES.to_vec(), vec![0, 2, 9]),
+            |e, k| {
+                e.student = ArchSpec::Cnn(CnnSpec {
+                    kernel_size: k,
+                    ..CnnSpec::default()
+                })
+            },
+        );
     }
 
     #[test]

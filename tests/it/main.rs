@@ -5,6 +5,7 @@ mod cli;
 mod default_preset;
 mod engine;
 mod gui;
+mod gui_ranges;
 mod kill;
 mod loaders;
 mod support;

@@ -1,0 +1,225 @@
+//! The left panel: the experiment being set up. Edits the experiment in place; while a run
+//! is going only T and α stay editable, and their changes are sent to the engine.
+
+mod data;
+mod models;
+
+use super::command::Command;
+use super::preview::DataPreview;
+use super::widgets::{Problems, ranged};
+use crate::config::ranges;
+use crate::config::{DeviceChoice, Experiment, OptimizerSpec, SoftLoss, TransferSource};
+use crate::model::IoShape;
+use egui::{CollapsingHeader, ComboBox, DragValue, RichText, Ui};
+
+/// Everything the panel needs for one frame.
+pub struct ExperimentPanel<'a> {
+    pub experiment: &'a mut Experiment,
+    pub running: bool,
+    pub problems: &'a Problems,
+    pub preview: &'a mut DataPreview,
+    pub commands: &'a mut Vec<Command>,
+}
+
+impl ExperimentPanel<'_> {
+    pub fn ui(mut self, ui: &mut Ui) {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            if self.running {
+                ui.label(
+                    RichText::new("Training: only T and α can change until the run ends.")
+                        .italics(),
+                );
+            }
+            let io = self.preview.io();
+            ui.add_enabled_ui(!self.running, |ui| self.data_ui(ui));
+            ui.add_enabled_ui(!self.running, |ui| self.models_ui(ui, io));
+            self.distill_ui(ui);
+            ui.add_enabled_ui(!self.running, |ui| self.transfer_ui(ui, io));
+            ui.add_enabled_ui(!self.running, |ui| self.training_ui(ui));
+        });
+    }
+
+    fn distill_ui(&mut self, ui: &mut Ui) {
+        CollapsingHeader::new("Distillation").default_open(true).show(ui, |ui| {
+            let d = &mut self.experiment.distill;
+            let before = (d.temperature.to_bits(), d.alpha.to_bits());
+            let t = ranged(ui, &mut d.temperature, &ranges::TEMPERATURE, "Temperature T");
+            let a = ranged(ui, &mut d.alpha, &ranges::ALPHA, "Soft weight α");
+            // Only a change the user made reaches a running student; drawing changes nothing.
+            let edited = (t.changed() || a.changed())
+                && (d.temperature.to_bits(), d.alpha.to_bits()) != before;
+            self.problems.mark(t, "distill.temperature");
+            self.problems.mark(a, "distill.alpha");
+            if self.running && edited {
+                self.commands.push(Command::LiveWeights {
+                    temperature: d.temperature,
+                    alpha: d.alpha,
+                });
+            }
+            ui.add_enabled_ui(!self.running, |ui| {
+                ComboBox::from_label("Soft loss")
+                    .selected_text(d.loss.name())
+                    .show_ui(ui, |ui| {
+                        for l in SoftLoss::ALL {
+                            ui.selectable_value(&mut d.loss, l, l.name());
+                        }
+                    });
+                ui.add_enabled(
+                    d.loss != SoftLoss::LogitMse,
+                    egui::Checkbox::new(&mut d.scale_by_t_squared, "Scale soft term by T²"),
+                )
+                .on_hover_text("keeps the soft gradients' size comparable as T changes (Hinton et al. 2015, §2)");
+            });
+            formula_ui(ui, self.experiment);
+        });
+    }
+
+    fn transfer_ui(&mut self, ui: &mut Ui, io: Option<IoShape>) {
+        CollapsingHeader::new("Transfer set")
+            .default_open(false)
+            .show(ui, |ui| {
+                let t = &mut self.experiment.transfer;
+                let mut held_out = matches!(t.source, TransferSource::HeldOut(_));
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut held_out, false, "Teacher's training set");
+                    ui.radio_value(&mut held_out, true, "Held out from the teacher");
+                });
+                match (held_out, &mut t.source) {
+                    (true, TransferSource::HeldOut(share)) => {
+                        let r = ranged(ui, share, &ranges::HELD_OUT, "Held-out share");
+                        self.problems.mark(r, "transfer.source.HeldOut");
+                    }
+                    (true, src) => *src = TransferSource::HeldOut(0.5),
+                    (false, src) => *src = TransferSource::TrainSet,
+                }
+                let r = ranged(
+                    ui,
+                    &mut t.fraction,
+                    &ranges::TRANSFER_FRACTION,
+                    "Fraction used",
+                );
+                self.problems.mark(r, "transfer.fraction");
+                if let Some(io) = io {
+                    ui.label("Omit classes:");
+                    let r = ui
+                        .horizontal_wrapped(|ui| {
+                            for c in 0..io.classes {
+                                let mut omitted = t.omit_classes.contains(&c);
+                                if ui.checkbox(&mut omitted, c.to_string()).changed() {
+                                    t.omit_classes.retain(|&x| x != c);
+                                    if omitted {
+                                        t.omit_classes.push(c);
+                                        t.omit_classes.sort_unstable();
+                                    }
+                                }
+                            }
+                        })
+                        .response;
+                    self.problems.mark(r, "transfer.omit_classes");
+                }
+                ui.checkbox(&mut t.labeled, "Labeled (hard labels may be used)");
+            });
+    }
+
+    fn training_ui(&mut self, ui: &mut Ui) {
+        CollapsingHeader::new("Training")
+            .default_open(true)
+            .show(ui, |ui| {
+                let tr = &mut self.experiment.train;
+                let r = ranged(
+                    ui,
+                    &mut tr.epochs,
+                    &ranges::STUDENT_EPOCHS,
+                    "Student epochs",
+                );
+                self.problems.mark(r, "train.epochs");
+                let r = ranged(ui, &mut tr.batch_size, &ranges::BATCH_SIZE, "Batch size");
+                self.problems.mark(r, "train.batch_size");
+                let adam = matches!(tr.optimizer, OptimizerSpec::Adam { .. });
+                ComboBox::from_label("Optimizer")
+                    .selected_text(if adam { "Adam" } else { "SGD" })
+                    .show_ui(ui, |ui| {
+                        let lr = tr.optimizer.learning_rate();
+                        if ui.selectable_label(adam, "Adam").clicked() {
+                            tr.optimizer = OptimizerSpec::Adam { lr };
+                        }
+                        if ui.selectable_label(!adam, "SGD").clicked() {
+                            tr.optimizer = OptimizerSpec::Sgd { lr, momentum: 0.9 };
+                        }
+                    });
+                let r = ranged(
+                    ui,
+                    tr.optimizer.learning_rate_mut(),
+                    &ranges::LEARNING_RATE,
+                    "Learning rate",
+                );
+                self.problems.mark(r, "train.optimizer.lr");
+                if let OptimizerSpec::Sgd { momentum, .. } = &mut tr.optimizer {
+                    let r = ranged(ui, momentum, &ranges::MOMENTUM, "Momentum");
+                    self.problems.mark(r, "train.optimizer.momentum");
+                }
+                let r = ranged(
+                    ui,
+                    &mut tr.weight_decay,
+                    &ranges::WEIGHT_DECAY,
+                    "Weight decay",
+                );
+                self.problems.mark(r, "train.weight_decay");
+                ui.horizontal(|ui| {
+                    ui.label("Seed");
+                    ui.add(DragValue::new(&mut self.experiment.seed))
+                        .on_hover_text("seed of splits, initialisation and shuffling");
+                });
+                ui.checkbox(&mut tr.baseline, "Train a baseline student on labels alone");
+                if self.experiment.data.source.is_image() {
+                    let r = ranged(
+                        ui,
+                        &mut tr.jitter_pixels,
+                        &ranges::JITTER_PIXELS,
+                        "Pixel jitter",
+                    );
+                    self.problems.mark(r, "train.jitter_pixels");
+                }
+                ComboBox::from_label("Device")
+                    .selected_text(format!("{:?}", self.experiment.device))
+                    .show_ui(ui, |ui| {
+                        for d in [DeviceChoice::Auto, DeviceChoice::Cpu, DeviceChoice::Gpu] {
+                            ui.selectable_value(&mut self.experiment.device, d, format!("{d:?}"));
+                        }
+                    });
+            });
+    }
+}
+
+/// The loss with the current numbers written in.
+pub fn formula_ui(ui: &mut Ui, exp: &Experiment) {
+    let d = &exp.distill;
+    let alpha = if exp.transfer.labeled { d.alpha } else { 1.0 };
+    let (soft, scale) = match d.loss {
+        SoftLoss::Kl => ("KL(p_t(T)‖p_s(T))".to_string(), d.scale_by_t_squared),
+        SoftLoss::SoftCrossEntropy => ("−Σp_t(T)·log p_s(T)".to_string(), d.scale_by_t_squared),
+        SoftLoss::LogitMse => ("MSE(z_s, z_t)".to_string(), false),
+    };
+    let general = if scale {
+        format!("L = α·T²·{soft} + (1−α)·CE(y,p_s(1))")
+    } else {
+        format!("L = α·{soft} + (1−α)·CE(y,p_s(1))")
+    };
+    let t2 = if scale {
+        format!("·{:.1}", d.temperature * d.temperature)
+    } else {
+        String::new()
+    };
+    let numbers = format!(
+        "  = {alpha:.2}{t2}·{} + {:.2}·CE",
+        soft.replace('T', &format!("{:.2}", d.temperature)),
+        1.0 - alpha
+    );
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.label(RichText::new(general).monospace());
+        ui.label(RichText::new(numbers).monospace().strong());
+        if !exp.transfer.labeled {
+            ui.label(RichText::new("unlabeled transfer set: soft targets only (α = 1)").italics());
+        }
+    });
+}
