@@ -1,7 +1,7 @@
 //! Bar charts over classes: every bar has its class's name under it (digits, Fashion-MNIST
 //! names, a CSV file's label values), shortened with "…" where the plot is too narrow.
 
-use egui::{TextStyle, Ui};
+use egui::{FontId, TextStyle, Ui};
 use egui_plot::{AxisHints, GridMark, Plot};
 
 /// The plot's y axis and margins, taken from the width before the classes share the rest.
@@ -39,12 +39,21 @@ pub fn class_tick(labels: &[String], value: f64) -> String {
 pub fn with_class_axis<'a>(plot: Plot<'a>, names: &[String], ui: &Ui) -> Plot<'a> {
     let n = names.len();
     let room = (ui.available_width() - Y_AXIS_WIDTH).max(0.0) / n.max(1) as f32 - GAP;
-    let font = TextStyle::Body.resolve(ui.style());
-    let width =
-        |text: &str| ui.fonts_mut(|f| text.chars().map(|c| f.glyph_width(&font, c)).sum::<f32>());
+    let width = |font: &FontId, text: &str| {
+        ui.fonts_mut(|f| text.chars().map(|c| f.glyph_width(font, c)).sum::<f32>())
+    };
+    // Small multiples (the Temperature tab's five charts) have little room per bar: there the
+    // names are set in the small text style before any is shortened.
+    let body = TextStyle::Body.resolve(ui.style());
+    let small = TextStyle::Small.resolve(ui.style());
+    let font = if names.iter().all(|name| width(&body, name) <= room) {
+        body
+    } else {
+        small
+    };
     let labels: Vec<String> = names
         .iter()
-        .map(|name| fit_label(name, |s| width(s) <= room))
+        .map(|name| fit_label(name, |s| width(&font, s) <= room))
         .collect();
     plot.include_x(-0.5)
         .include_x(n as f64 - 0.5)
@@ -61,6 +70,7 @@ pub fn with_class_axis<'a>(plot: Plot<'a>, names: &[String], ui: &Ui) -> Plot<'a
             AxisHints::new_x()
                 // Every tick gets its label; ones too wide were shortened, not dropped.
                 .label_spacing(0.0..=1.0)
+                .tick_label_font(font)
                 .formatter(move |mark, _| class_tick(&labels, mark.value)),
         ])
 }

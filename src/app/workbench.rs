@@ -298,6 +298,7 @@ impl Workbench {
                     }
                 }
             });
+            self.look_at_ui(ui);
             ui.separator();
             self.central_rect = Some(ui.available_rect_before_wrap());
             self.tab_ui(ui);
@@ -305,6 +306,13 @@ impl Workbench {
         // Clicks take effect in the frame they happen in.
         let ctx = ui.ctx().clone();
         self.apply_commands(&ctx);
+    }
+
+    /// A built-in preset's one line on what to watch, under the tabs.
+    fn look_at_ui(&self, ui: &mut Ui) {
+        if let Some(hint) = super::presets::look_at(&self.experiment.name) {
+            ui.label(RichText::new(format!("What to look at: {hint}")).italics());
+        }
     }
 
     /// The run on screen, if it was trained on the data now shown (so test indices match).

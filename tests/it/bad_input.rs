@@ -29,7 +29,10 @@ const CASES: &[(&str, &[&str])] = &[
     ("absurd-width.ron", &["student.hidden = 10000000", "16384"]),
     ("batch-zero.ron", &["train.batch_size = 0"]),
     ("epochs-zero.ron", &["train.epochs = 0"]),
-    ("fraction-zero.ron", &["transfer.fraction = 0.0", "(0, 1]"]),
+    (
+        "fraction-zero.ron",
+        &["transfer.fraction = 0.0", "greater than 0 and at most 1"],
+    ),
     ("fraction-above-one.ron", &["transfer.fraction = 1.5"]),
     (
         "omit-every-class.ron",

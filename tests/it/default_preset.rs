@@ -37,3 +37,23 @@ fn the_default_experiment_wins_on_every_one_of_five_seeds_in_seconds() {
     let mean = gains.iter().sum::<f32>() / gains.len() as f32;
     assert!(mean >= 0.04, "mean gain {mean}");
 }
+
+/// The window opens the default experiment the first time, with its hint on what to look at.
+#[test]
+fn the_window_opens_the_default_experiment_with_its_hint() {
+    use distillery::app::{Launch, ScriptedDialogs, Workbench};
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    let mut h = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_eframe(|cc| {
+            Workbench::new(cc, Launch::default(), Box::new(ScriptedDialogs::default()))
+        });
+    h.run_steps(3);
+    assert_eq!(
+        h.state().experiment,
+        presets::built_in(presets::DEFAULT).unwrap()
+    );
+    let hint = presets::look_at(presets::DEFAULT).unwrap();
+    h.get_by_label(&format!("What to look at: {hint}"));
+}

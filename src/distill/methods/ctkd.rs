@@ -80,19 +80,20 @@ mod tests {
         let (_, _, t) = loss_at(DEFAULT_THETA, -1.0);
         // 1 + 20·σ(1)
         assert!((t - 15.621171).abs() < 1e-4, "{t}");
-        let h = 1e-2;
-        let numeric = (loss_at(1.0 + h, 0.0).0 - loss_at(1.0 - h, 0.0).0) / (2.0 * h);
+        // PyTorch, float64, the same formula: dL/dθ at θ = 1 is −0.012690554.
+        let want = -0.012690554;
         let (_, plain, _) = loss_at(1.0, 1.0);
         let (_, reversed, _) = loss_at(1.0, -1.0);
         let (_, off, _) = loss_at(1.0, 0.0);
         assert!(
-            (plain - numeric).abs() < 1e-3 + 1e-2 * numeric.abs(),
-            "{plain} vs {numeric}"
+            (plain - want).abs() < 2e-3 * want.abs(),
+            "{plain} vs {want}"
         );
-        assert!(
-            (reversed + numeric).abs() < 1e-3 + 1e-2 * numeric.abs(),
-            "{reversed}"
-        );
+        assert!((reversed + want).abs() < 2e-3 * want.abs(), "{reversed}");
+        // And the loss itself moves that way: in f32 a T²-scaled KL needs a wide step.
+        let h = 0.25;
+        let numeric = (loss_at(1.0 + h, 0.0).0 - loss_at(1.0 - h, 0.0).0) / (2.0 * h);
+        assert!((numeric - want).abs() < 0.05 * want.abs(), "{numeric}");
         assert_eq!(off, 0.0, "λ = 0 freezes θ");
     }
 }
