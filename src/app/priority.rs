@@ -2,7 +2,7 @@
 //! draws on time, because the scheduler lets drawing go first when both want a core.
 
 /// How much lower (a `nice` increment) training threads run than the window.
-pub const TRAINING_NICENESS: i32 = 10;
+pub const TRAINING_NICENESS: i32 = 1;
 
 /// Lower the calling thread's scheduling priority by [`TRAINING_NICENESS`]. On Linux the nice
 /// value belongs to the thread, and the threads it starts inherit it. Elsewhere, and where

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 /// How long draining engine events may take per frame.
 const EVENT_BUDGET: Duration = Duration::from_millis(6);
 /// Repaint interval while something is going on; coalesces many events into one frame.
-const REPAINT_EVERY: Duration = Duration::from_millis(50);
+const REPAINT_EVERY: Duration = Duration::from_millis(100);
 
 pub struct Workbench {
     pub experiment: Experiment,
