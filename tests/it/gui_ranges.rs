@@ -2,6 +2,7 @@
 //! its allowed range (and between a slider's end and the limit) survives opening in the
 //! window, drawing and saving, byte for byte. The sliders still move the values they show.
 
+use crate::gui::step_until;
 use distillery::app::{Launch, RunState, ScriptedDialogs, Workbench};
 use distillery::config::ranges::{self, Range};
 use distillery::config::{
@@ -12,28 +13,12 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn harness(dialogs: ScriptedDialogs, launch: Launch) -> Harness<'static, Workbench> {
     Harness::builder()
         .with_size([1400.0, 900.0])
         .build_eframe(move |cc| Workbench::new(cc, launch, Box::new(dialogs)))
-}
-
-fn step_until(
-    h: &mut Harness<'static, Workbench>,
-    limit: Duration,
-    done: impl Fn(&Workbench) -> bool,
-) -> bool {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        h.step();
-        if done(h.state()) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
 }
 
 /// Step until the window has nothing left to do. The first step lets a change made by the last
