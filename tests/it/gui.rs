@@ -321,3 +321,45 @@ fn temperature_tab_snapshot() {
     settle(&mut h);
     h.snapshot("temperature_hand_logits");
 }
+
+/// A run that cannot start (teacher weights of another architecture, found only when the
+/// engine loads them) shows one error, not two, and the error stays until dismissed while
+/// information fades.
+#[test]
+fn a_failed_start_is_one_error_that_stays() {
+    let mut h = harness(ScriptedDialogs::default());
+    let mut exp = config::load_file(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/bad_input/teacher-weights-other-architecture.ron"),
+    )
+    .unwrap();
+    exp.device = DeviceChoice::Cpu;
+    h.state_mut().experiment = exp;
+    settle(&mut h);
+    h.get_by_label("Start").click();
+    assert!(step_until(&mut h, Duration::from_secs(60), |w| {
+        w.live
+            .as_ref()
+            .is_some_and(|l| matches!(l.state, RunState::Failed(_)))
+    }));
+    h.run_steps(3);
+    let errors = |w: &Workbench| w.messages.iter().filter(|m| m.is_error()).count();
+    assert_eq!(errors(h.state()), 1, "{:?}", h.state().messages);
+    let text = &h
+        .state()
+        .messages
+        .iter()
+        .find(|m| m.is_error())
+        .unwrap()
+        .text;
+    assert!(text.contains("weights-mlp-8"), "{text}");
+    // Long past the time information is shown, the error is still there.
+    for m in &mut h.state_mut().messages {
+        m.shown_at -= Duration::from_secs(60);
+    }
+    h.run_steps(2);
+    assert_eq!(errors(h.state()), 1);
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert_eq!(errors(h.state()), 0);
+}
