@@ -33,9 +33,9 @@ pub fn dkd_terms(
 ) -> DkdTerms {
     let [_, classes] = student.dims();
     let mask = target_mask(labels, classes);
-    let target = binary_kl(
-        &binary_log_probs(teacher.clone() / t, mask.clone()),
-        &binary_log_probs(student.clone() / t, mask.clone()),
+    let target = kl_from_logs(
+        binary_log_probs(teacher.clone() / t, mask.clone()),
+        binary_log_probs(student.clone() / t, mask.clone()),
     );
     let non_target = kl_from_logs(
         log_softmax(teacher / t - mask.clone() * MASK_OFFSET, 1),
@@ -53,10 +53,6 @@ fn binary_log_probs(scaled: Tensor<2>, mask: Tensor<2>) -> Tensor<2> {
     let target = (scaled.clone() * mask.clone()).sum_dim(1);
     let others = log_sum_exp(scaled - mask * MASK_OFFSET);
     Tensor::cat(vec![target - all.clone(), others - all], 1)
-}
-
-fn binary_kl(log_p: &Tensor<2>, log_q: &Tensor<2>) -> Tensor<1> {
-    kl_from_logs(log_p.clone(), log_q.clone())
 }
 
 /// mdistiller's warm-up factor `min(epoch / warmup, 1)`, epochs counted from 1.
