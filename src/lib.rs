@@ -19,4 +19,6 @@ pub mod model;
 #[cfg(feature = "engine")]
 pub mod run;
 #[cfg(feature = "engine")]
+pub mod sweep;
+#[cfg(feature = "engine")]
 pub mod train;

@@ -22,6 +22,16 @@ impl Workbench {
     pub(super) fn apply(&mut self, command: Command, ctx: &egui::Context) {
         match command {
             Command::Start => self.start(),
+            Command::StartComparison => {
+                if let Some(why) = self.start_blocked() {
+                    self.error(format!("cannot compare now: {why}"));
+                } else if self.comparison.is_running() {
+                    self.error("a comparison is already running");
+                } else {
+                    self.comparison.start(&self.experiment);
+                }
+            }
+            Command::StopComparison => self.comparison.stop(),
             Command::Pause => self.live.iter_mut().for_each(LiveRun::pause),
             Command::Resume => self.live.iter_mut().for_each(LiveRun::resume),
             Command::Stop => self.live.iter_mut().for_each(LiveRun::stop),

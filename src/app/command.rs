@@ -36,4 +36,7 @@ pub enum Command {
     /// Pick a folder of saved teacher weights.
     BrowseTeacherWeights,
     DismissMessage(usize),
+    /// Compare the chosen methods on the editor's experiment over seeds (Runs tab).
+    StartComparison,
+    StopComparison,
 }

@@ -4,7 +4,7 @@
 use super::session::{LossKind, RunView};
 use super::state::ViewSettings;
 use super::style::role_color;
-use crate::config::{DistillConfig, SoftLoss};
+use crate::config::{DistillConfig, SoftLoss, Weighting};
 use crate::train::{Phase, Role};
 use egui::{Color32, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points, Text, VLine};
@@ -16,11 +16,14 @@ pub const SOFT_PLOT: &str = "curves-soft-loss";
 pub const HARD_PLOT: &str = "curves-hard-loss";
 pub const TOTAL_PLOT: &str = "curves-total-loss";
 pub const ACCURACY_PLOT: &str = "curves-accuracy";
+/// The method's own terms (DKD's TCKD and NCKD, CTKD's learned T, …), when it has them.
+pub const TERMS_PLOT: &str = "curves-method-terms";
 
 /// Which plot a step series belongs to.
 fn plot_of(key: (Phase, LossKind)) -> &'static str {
     match key {
         (_, LossKind::Soft) => SOFT_PLOT,
+        (_, LossKind::TermA | LossKind::TermB) => TERMS_PLOT,
         // The teacher's and the baseline's only loss is their cross-entropy with the labels.
         (phase, LossKind::Total) if phase != Phase::Student => HARD_PLOT,
         (_, LossKind::Hard) => HARD_PLOT,
@@ -34,8 +37,15 @@ fn soft_title(distill: &DistillConfig) -> String {
         SoftLoss::Kl => "KL(teacher || student) at T",
         SoftLoss::SoftCrossEntropy => "soft cross-entropy at T",
         SoftLoss::LogitMse => "MSE of the zero-mean logits (T plays no part)",
+        SoftLoss::Dkd => "DKD: w·(a·TCKD + b·NCKD)",
+        SoftLoss::Dist => "DIST: β·inter + γ·intra (1 − Pearson)",
+        SoftLoss::Standardised => "KL of the z-scored logits at T",
+        SoftLoss::Ctkd => "KL at the learned T",
+        SoftLoss::Nkd => "NKD: target term + γ·non-target term",
+        SoftLoss::LabelSmoothing => "CE against the smoothed labels (no teacher)",
+        SoftLoss::TeacherFree => "KL to the virtual teacher (no teacher)",
     };
-    let scale = if distill.scale_by_t_squared && distill.loss != SoftLoss::LogitMse {
+    let scale = if distill.scale_by_t_squared && distill.loss.scalable_by_t_squared() {
         ", ×T²"
     } else {
         ""
@@ -62,8 +72,11 @@ pub fn curves_ui(
         return;
     };
     let link = ui.scope_id().with("epoch-axis");
-    // Four plots and their titles share the height; x is in epochs of each phase.
-    let height = ((ui.available_height() - 4.0 * 24.0) / 4.0).max(90.0);
+    let term_names = distill.loss.term_names();
+    // Four plots (five with the method's terms) and their titles share the height; x is in
+    // epochs of each phase.
+    let plots = if term_names.is_some() { 5.0 } else { 4.0 };
+    let height = ((ui.available_height() - plots * 24.0) / plots).max(90.0);
     let (smoothing, log10) = (settings.smoothing, settings.log_scale);
     let changes = view.weight_changes.clone();
     let test_losses: Vec<(Role, Vec<[f64; 2]>)> = Role::ALL
@@ -105,7 +118,7 @@ pub fn curves_ui(
             })
             .show(ui, |plot| {
                 for &key in keys.iter().filter(|&&k| plot_of(k) == id) {
-                    plot.line(loss_line(key, view.losses[&key].cached()));
+                    plot.line(loss_line(key, view.losses[&key].cached(), term_names));
                 }
                 if id == HARD_PLOT {
                     for (role, pts) in test_losses {
@@ -145,15 +158,15 @@ pub fn curves_ui(
             .into(),
         "hard loss",
     );
-    loss_plot(
-        ui,
-        TOTAL_PLOT,
-        format!(
-            "Student's total: α · soft + (1 − α) · hard, α = {}",
-            distill.alpha
-        ),
-        "total loss",
-    );
+    loss_plot(ui, TOTAL_PLOT, total_title(distill), "total loss");
+    if let Some([a, b]) = term_names {
+        let title = if distill.loss == SoftLoss::Ctkd {
+            "The learned temperature T and the gradient reversal λ (CTKD), per step".to_string()
+        } else {
+            format!("The method's terms, logged apart: {a} and {b} (before their weights)")
+        };
+        loss_plot(ui, TERMS_PLOT, title, "term");
+    }
     ui.label("Test accuracy per epoch");
     Plot::new(ACCURACY_PLOT)
         .id(egui::Id::unique(ACCURACY_PLOT))
@@ -204,7 +217,24 @@ fn shown(y: f64, log10: bool) -> String {
     }
 }
 
-fn loss_line(key: (Phase, LossKind), points: &[egui_plot::PlotPoint]) -> Line<'_> {
+/// How the student's total is made, with the run's weights.
+fn total_title(distill: &DistillConfig) -> String {
+    match distill.weighting {
+        Weighting::Alpha => format!(
+            "Student's total: α · soft + (1 − α) · hard, α = {}",
+            distill.alpha
+        ),
+        Weighting::Fixed { soft, hard } => {
+            format!("Student's total: {soft} · soft + {hard} · hard")
+        }
+    }
+}
+
+fn loss_line<'a>(
+    key: (Phase, LossKind),
+    points: &'a [egui_plot::PlotPoint],
+    term_names: Option<[&str; 2]>,
+) -> Line<'a> {
     let (phase, kind) = key;
     let base = role_color(phase.role());
     // Each term has its own plot: the model's colour throughout, the names tell them apart.
@@ -213,6 +243,8 @@ fn loss_line(key: (Phase, LossKind), points: &[egui_plot::PlotPoint]) -> Line<'_
         LossKind::Total => "loss (cross-entropy)",
         LossKind::Soft => "soft loss",
         LossKind::Hard => "hard loss",
+        LossKind::TermA => term_names.map_or("term 1", |n| n[0]),
+        LossKind::TermB => term_names.map_or("term 2", |n| n[1]),
     };
     Line::new(
         format!("{} {name}", phase.name()),

@@ -100,7 +100,7 @@ impl Workbench {
             },
             DialogPurpose::ExportCsv(i) => {
                 let Some(run) = self.runs.get(i) else { return };
-                let csv = crate::run::steps_csv(&run.history.steps);
+                let csv = crate::run::steps_csv(&run.history.steps, run.experiment.distill.loss);
                 match crate::run::write_atomic(&path, csv.as_bytes()) {
                     Ok(()) => self.info(format!("wrote {}", path.display())),
                     Err(e) => self.error(e.to_string()),

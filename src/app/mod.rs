@@ -3,7 +3,9 @@
 
 mod apply;
 mod bars;
+mod breakdown;
 mod command;
+mod compare;
 mod curves;
 mod dialog_routing;
 mod dialogs;

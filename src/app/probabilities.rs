@@ -260,6 +260,9 @@ impl ProbabilitiesTab<'_> {
             ui.label("No model has been trained yet: press Start, and the bars fill in as each model learns.");
             return;
         }
+        if let Some(run) = self.run {
+            super::breakdown::breakdown_ui(ui, run, sample, label, &names);
+        }
         bars_plot(ui, "probability-bars", &models, label, &names, t);
     }
 }

@@ -17,6 +17,9 @@ pub enum LossKind {
     Soft,
     Hard,
     Total,
+    /// The method's own terms (`SoftLoss::term_names`): TCKD and NCKD, the learned T, …
+    TermA,
+    TermB,
 }
 
 /// Everything measured in one run, as the plots and tabs need it.
@@ -34,6 +37,9 @@ pub struct RunView {
     pub regions_version: u64,
     pub setup: Option<SetupInfo>,
     pub summary: Option<Summary>,
+    /// The temperature of the latest student step of a method with terms of its own: for CTKD
+    /// the learned one.
+    pub learned_temperature: Option<f32>,
 }
 
 impl RunView {
@@ -50,13 +56,22 @@ impl RunView {
     fn add_steps(&mut self, steps: &[StepMetrics]) {
         for s in steps {
             let x = self.epoch_position(s.phase, s.step);
+            if s.phase == Phase::Student && s.terms[0].is_finite() {
+                self.learned_temperature = Some(s.temperature);
+            }
             // Phases without a soft term have one loss: their total is their hard loss.
             let distilling = !s.soft.is_nan();
             for (kind, value) in [
                 (LossKind::Soft, s.soft),
                 (LossKind::Hard, s.hard),
                 (LossKind::Total, s.total),
+                (LossKind::TermA, s.terms[0]),
+                (LossKind::TermB, s.terms[1]),
             ] {
+                let is_term = matches!(kind, LossKind::TermA | LossKind::TermB);
+                if is_term && value.is_nan() {
+                    continue;
+                }
                 if distilling || kind == LossKind::Total {
                     self.losses
                         .entry((s.phase, kind))

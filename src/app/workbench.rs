@@ -37,6 +37,8 @@ pub struct Workbench {
     pub view: ViewSettings,
     pub live: Option<LiveRun>,
     pub runs: Vec<RunRecord>,
+    /// The Runs tab's method comparison (a background sweep).
+    pub comparison: super::compare::Comparison,
     pub preview: DataPreview,
     pub messages: Vec<Message>,
     pub problems: Problems,
@@ -80,6 +82,7 @@ impl Workbench {
             view,
             live: None,
             runs: Vec::new(),
+            comparison: Default::default(),
             preview: DataPreview::default(),
             messages: Vec::new(),
             problems: Problems::default(),
@@ -121,6 +124,9 @@ impl Workbench {
         if self.running() {
             return Some("a run is in progress".into());
         }
+        if self.comparison.is_running() {
+            return Some("a method comparison is running (Runs tab)".into());
+        }
         if !self.problems.is_empty() {
             let list: Vec<String> = self.problems.0.iter().map(|p| p.to_string()).collect();
             return Some(format!(
@@ -145,6 +151,10 @@ impl Workbench {
         });
         self.poll_dialog();
         self.drain_run();
+        self.comparison.drain();
+        if self.comparison.is_running() {
+            ctx.request_repaint_after(REPAINT_EVERY);
+        }
         self.preview.follow(&self.experiment);
         if self.preview.poll()
             && let Some(data) = &self.preview.data
@@ -401,7 +411,12 @@ impl Workbench {
                 let view = shown_run(&self.live, &self.preview).map(|r| &r.view);
                 regions_ui(ui, view, &self.preview, &mut self.region_textures);
             }
-            Tab::Runs => runs_ui(ui, &mut self.runs, &mut self.commands),
+            Tab::Runs => {
+                let blocked = self.start_blocked().is_some();
+                runs_ui(ui, &mut self.runs, &mut self.commands);
+                ui.separator();
+                super::compare::compare_ui(ui, &mut self.comparison, blocked, &mut self.commands);
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod progress;
 mod report;
+mod sweep;
 
 use crate::config::{self, ConfigError, Experiment};
 use crate::train::{self, Control, RunError};
@@ -42,6 +43,46 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// No progress bar or notes: only warnings, errors and the final table.
+        #[arg(long)]
+        quiet: bool,
+        /// Repeat over this many seeds (from the preset's) and report mean ± std, the gain
+        /// over the baseline and the seeds it won; writes a sweep folder.
+        #[arg(long, default_value_t = 1)]
+        seeds: usize,
+    },
+    /// Train many students over a grid of T, α, methods and seeds (each seed's teacher and
+    /// baseline once); resumable, shardable, results as mean ± std per setting.
+    Sweep {
+        /// The experiment, a RON preset (leave out with --merge).
+        #[arg(required_unless_present = "merge")]
+        preset: Option<PathBuf>,
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Temperatures, e.g. 1,2,4,8,16 [default: the preset's].
+        #[arg(long, value_delimiter = ',')]
+        temperatures: Option<Vec<f64>>,
+        /// Soft weights α, e.g. 0.1,0.5,0.9 [default: the preset's].
+        #[arg(long, value_delimiter = ',')]
+        alphas: Option<Vec<f64>>,
+        /// Methods by short name: kd, sce, mse, dkd, dist, ls, ctkd, nkd, smooth, tf.
+        #[arg(long, value_delimiter = ',', value_parser = sweep::parse_loss)]
+        losses: Option<Vec<crate::config::SoftLoss>>,
+        /// Seeds, counting up from the preset's.
+        #[arg(long, default_value_t = 1)]
+        seeds: usize,
+        /// Seeds trained at the same time.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Run only the I-th of N slices of the grid (for several machines), e.g. 2/4.
+        #[arg(long)]
+        shard: Option<crate::sweep::grid::Shard>,
+        /// Join these shard folders into --out instead of training.
+        #[arg(long, num_args = 1.., conflicts_with_all = ["preset", "shard"])]
+        merge: Vec<PathBuf>,
+        /// The sweep's folder; running the same command again resumes it.
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar.
         #[arg(long)]
         quiet: bool,
     },
@@ -156,7 +197,46 @@ pub fn main() -> i32 {
             inputs,
             out,
             quiet,
+            seeds,
+        }) if seeds > 1 => match resolve(&preset, &inputs) {
+            Ok(exp) => {
+                let out = out.unwrap_or_else(|| out_dir_for(&exp, "seeds"));
+                sweep::run_seeds(exp, seeds, out, quiet)
+            }
+            Err(e) => fail(e, exit::BAD_INPUT),
+        },
+        Some(Command::Run {
+            preset,
+            inputs,
+            out,
+            quiet,
+            ..
         }) => run(&preset, &inputs, out, quiet),
+        Some(Command::Sweep {
+            preset,
+            inputs,
+            temperatures,
+            alphas,
+            losses,
+            seeds,
+            jobs,
+            shard,
+            merge,
+            out,
+            quiet,
+        }) => sweep::sweep(sweep::SweepArgs {
+            preset,
+            inputs,
+            temperatures,
+            alphas,
+            losses,
+            seeds,
+            jobs,
+            shard,
+            merge,
+            out,
+            quiet,
+        }),
     }
 }
 
@@ -212,6 +292,14 @@ fn check(preset: &Path, inputs: &Inputs) -> i32 {
         }
         Err(e) => fail(e, exit::BAD_INPUT),
     }
+}
+
+/// `runs/NAME-KIND-TIMESTAMP`, for folders other than a single run's (`compare`, `seeds`).
+pub(crate) fn out_dir_for(exp: &Experiment, kind: &str) -> PathBuf {
+    let dir = default_out_dir(exp);
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("run");
+    let (stem, stamp) = name.rsplit_once('-').unwrap_or((name, "0"));
+    dir.with_file_name(format!("{stem}-{kind}-{stamp}"))
 }
 
 fn default_out_dir(exp: &Experiment) -> PathBuf {

@@ -158,6 +158,7 @@ mod tests {
             total: 0.55,
             temperature: 4.0,
             alpha: 0.9,
+            terms: [f32::NAN; 2],
         }])
     }
 

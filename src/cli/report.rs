@@ -94,11 +94,12 @@ pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
         .map(|m| arch_size(m, io))
         .fold(crate::model::ModelSize::default(), |a, b| a + b);
     let student = arch_size(&exp.student, io);
+    let formula = crate::distill::formula_lines(exp);
     Ok(format!(
         "experiment {} (seed {})\ndata: {} ({} train, {} test, {} features, {} classes); transfer set {} examples{}\n\
          teacher: {} member(s), {} parameters, {} MACs per example\n\
          student: {}, {} parameters, {} MACs per example (compression {:.1}×)\n\
-         distillation: T = {}, α = {}, {:?}{}\n\
+         distillation ({}): {}\n{}{}\n\
          memory: {memory}",
         exp.name,
         exp.seed,
@@ -116,14 +117,10 @@ pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
         thousands(student.parameters),
         thousands(student.macs),
         teacher.parameters as f64 / student.parameters.max(1) as f64,
-        exp.distill.temperature,
-        exp.distill.alpha,
-        exp.distill.loss,
-        if exp.distill.scale_by_t_squared {
-            ", soft term × T²"
-        } else {
-            ""
-        },
+        exp.distill.loss.name(),
+        formula.0,
+        formula.1,
+        formula.2.iter().map(|n| format!("\n  ({n})")).collect::<String>(),
     ))
 }
 

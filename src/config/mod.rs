@@ -6,11 +6,16 @@
 //! `model` and `train`; they are never exposed here.
 
 mod load;
+pub mod methods;
 mod overrides;
 pub mod ranges;
 mod validate;
 
 pub use load::{ConfigError, from_ron_str, load_file, to_ron_string};
+pub use methods::{
+    CtkdParams, DistParams, DkdParams, MethodParams, NkdParams, SoftLoss, VirtualTeacherParams,
+    Weighting,
+};
 pub use overrides::{apply_override, apply_overrides};
 pub use ranges::Range;
 pub use validate::{Problem, validate};
@@ -218,7 +223,8 @@ pub struct TeacherConfig {
     pub members: Vec<ArchSpec>,
     pub combine: Combine,
     pub epochs: usize,
-    /// A folder of saved teacher weights (a run's `weights/`) to load instead of training.
+    /// A folder of saved teacher weights (a run's `weights/`) to load instead of training, or
+    /// for a one-member teacher a single `.bpk` file (a run's `weights/student.bpk`).
     pub weights: Option<PathBuf>,
 }
 
@@ -351,13 +357,22 @@ impl ActivationKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DistillConfig {
-    /// Softmax temperature T of the soft targets (and of the student in the soft term).
+    /// Softmax temperature T of the soft targets (and of the student in the soft term); the
+    /// base temperature of the methods that have one, unused by those that do not.
     pub temperature: f64,
     /// Weight of the soft term; `1 − alpha` weighs the hard-label cross-entropy.
     pub alpha: f64,
     pub loss: SoftLoss,
-    /// Multiply the soft term by T² so its gradients keep their size as T changes.
+    /// Multiply the soft term by T² so its gradients keep their size as T changes (KL and
+    /// soft cross-entropy; the other methods fix their own factor as their authors do).
     pub scale_by_t_squared: bool,
+    /// How soft and hard terms add up: by `alpha`, or by two fixed weights.
+    pub weighting: Weighting,
+    pub dkd: DkdParams,
+    pub dist: DistParams,
+    pub ctkd: CtkdParams,
+    pub nkd: NkdParams,
+    pub virtual_teacher: VirtualTeacherParams,
 }
 
 impl Default for DistillConfig {
@@ -367,29 +382,25 @@ impl Default for DistillConfig {
             alpha: 0.9,
             loss: SoftLoss::Kl,
             scale_by_t_squared: true,
+            weighting: Weighting::Alpha,
+            dkd: DkdParams::default(),
+            dist: DistParams::default(),
+            ctkd: CtkdParams::default(),
+            nkd: NkdParams::default(),
+            virtual_teacher: VirtualTeacherParams::default(),
         }
     }
 }
 
-/// The soft term of the distillation loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SoftLoss {
-    /// KL(p_teacher(T) ‖ p_student(T)) (Hinton et al. 2015).
-    Kl,
-    /// −Σ p_teacher(T) log p_student(T): KL plus the teacher's entropy, same gradients.
-    SoftCrossEntropy,
-    /// Mean squared error between logits (Buciluă et al. 2006); T plays no part.
-    LogitMse,
-}
-
-impl SoftLoss {
-    pub const ALL: [SoftLoss; 3] = [Self::Kl, Self::SoftCrossEntropy, Self::LogitMse];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Kl => "KL divergence",
-            Self::SoftCrossEntropy => "soft cross-entropy",
-            Self::LogitMse => "logit MSE",
+impl DistillConfig {
+    /// Every method's hyper-parameters in one value.
+    pub fn params(&self) -> MethodParams {
+        MethodParams {
+            dkd: self.dkd,
+            dist: self.dist,
+            ctkd: self.ctkd,
+            nkd: self.nkd,
+            virtual_teacher: self.virtual_teacher,
         }
     }
 }

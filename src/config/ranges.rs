@@ -153,6 +153,28 @@ pub const TEMPERATURE: Range<f64> = Range::closed(0.0, 1000.0)
 /// `distill.alpha`: weight of the soft term.
 pub const ALPHA: Range<f64> = Range::closed(0.0, 1.0);
 
+// ---- the methods' hyper-parameters ----
+
+/// A weight on one term of a loss: DKD's a and b, DIST's β and γ, NKD's γ, fixed weights.
+pub const TERM_WEIGHT: Range<f64> = Range::closed(0.0, 100.0).slider(0.0, 10.0);
+/// Epochs of DKD's warm-up or of CTKD's reversal ramp (0: none).
+pub const RAMP_EPOCHS: Range<usize> = Range::closed(0, 10_000).slider(0, 100);
+/// CTKD's lowest temperature.
+pub const CTKD_T_START: Range<f64> = Range::closed(0.0, 100.0)
+    .above_min()
+    .slider(0.1, 10.0)
+    .log();
+/// CTKD's temperature range above its start.
+pub const CTKD_T_RANGE: Range<f64> = Range::closed(0.0, 1000.0).slider(0.0, 50.0);
+/// CTKD's starting θ (T starts at `t_start + t_range·σ(θ)`).
+pub const CTKD_THETA: Range<f64> = Range::closed(-20.0, 20.0).slider(-5.0, 5.0);
+/// CTKD's learning rate for θ.
+pub const CTKD_LR: Range<f64> = Range::closed(0.0, 10.0).above_min().slider(1e-4, 1.0).log();
+/// The virtual teacher's probability on the true class.
+pub const CORRECT_PROB: Range<f64> = Range::closed(0.0, 1.0).above_min().slider(0.5, 1.0);
+/// Tf-KD's multiplier on its KL term.
+pub const MULTIPLIER: Range<f64> = Range::closed(0.0, 1000.0).slider(0.0, 100.0);
+
 // ---- training ----
 
 /// `train.epochs` of the baseline and the student.
@@ -195,6 +217,13 @@ mod tests {
             ("LEARNING_RATE", LEARNING_RATE),
             ("MOMENTUM", MOMENTUM),
             ("WEIGHT_DECAY", WEIGHT_DECAY),
+            ("TERM_WEIGHT", TERM_WEIGHT),
+            ("CTKD_T_START", CTKD_T_START),
+            ("CTKD_T_RANGE", CTKD_T_RANGE),
+            ("CTKD_THETA", CTKD_THETA),
+            ("CTKD_LR", CTKD_LR),
+            ("CORRECT_PROB", CORRECT_PROB),
+            ("MULTIPLIER", MULTIPLIER),
         ] {
             sane(name, r);
             // A log slider cannot start at 0.
@@ -213,6 +242,7 @@ mod tests {
             ("BATCH_SIZE", BATCH_SIZE),
             ("LOG_EVERY", LOG_EVERY),
             ("JITTER_PIXELS", JITTER_PIXELS),
+            ("RAMP_EPOCHS", RAMP_EPOCHS),
         ] {
             sane(name, r);
             assert!(!r.log || r.slider_min > 0, "{name}");

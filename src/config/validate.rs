@@ -87,6 +87,7 @@ pub fn validate(exp: &Experiment) -> Vec<Problem> {
     check_teacher(&mut c, &exp.teacher, &exp.data.source);
     check_arch(&mut c, "student", &exp.student, &exp.data.source);
     check_distill(&mut c, &exp.distill);
+    check_labels(&mut c, exp);
     check_train(&mut c, &exp.train, &exp.data.source);
     c.problems
 }
@@ -208,10 +209,11 @@ fn check_teacher(c: &mut Checker, t: &TeacherConfig, source: &DataSource) {
     }
     if let Some(dir) = &t.weights {
         c.check(
-            dir.is_dir(),
+            dir.is_dir() || (dir.is_file() && t.members.len() == 1),
             "teacher.weights",
             dir,
-            "must be an existing folder of saved teacher weights (a run's weights/ folder)",
+            "must be an existing folder of saved teacher weights (a run's weights/ folder), \
+             or for a one-member teacher one .bpk file (a run's weights/student.bpk)",
         );
     }
 }
@@ -281,6 +283,68 @@ fn check_distill(c: &mut Checker, d: &DistillConfig) {
         "T",
     );
     c.float("distill.alpha", d.alpha, &ranges::ALPHA, "alpha");
+    check_weighting(c, &d.weighting);
+    check_methods(c, d);
+}
+
+fn check_weighting(c: &mut Checker, w: &Weighting) {
+    let Weighting::Fixed { soft, hard } = *w else {
+        return;
+    };
+    c.float("distill.weighting.soft", soft, &ranges::TERM_WEIGHT, "a weight");
+    c.float("distill.weighting.hard", hard, &ranges::TERM_WEIGHT, "a weight");
+    c.check(
+        soft > 0.0 || hard > 0.0,
+        "distill.weighting",
+        w,
+        "trains nothing: at least one weight must be above 0",
+    );
+}
+
+/// Every method's hyper-parameters, whichever method is chosen: a preset switched to another
+/// method later must not carry a bad value along unnoticed.
+fn check_methods(c: &mut Checker, d: &DistillConfig) {
+    let w = &ranges::TERM_WEIGHT;
+    c.float("distill.dkd.target_weight", d.dkd.target_weight, w, "a weight");
+    c.float("distill.dkd.non_target_weight", d.dkd.non_target_weight, w, "a weight");
+    c.whole("distill.dkd.warmup_epochs", d.dkd.warmup_epochs, &ranges::RAMP_EPOCHS);
+    c.float("distill.dist.inter_weight", d.dist.inter_weight, w, "a weight");
+    c.float("distill.dist.intra_weight", d.dist.intra_weight, w, "a weight");
+    c.float("distill.nkd.gamma", d.nkd.gamma, w, "γ");
+    let ct = &d.ctkd;
+    c.float("distill.ctkd.t_start", ct.t_start, &ranges::CTKD_T_START, "the lowest T");
+    c.float("distill.ctkd.t_range", ct.t_range, &ranges::CTKD_T_RANGE, "the range of T");
+    c.float("distill.ctkd.theta", ct.theta, &ranges::CTKD_THETA, "θ");
+    c.whole("distill.ctkd.ramp_epochs", ct.ramp_epochs, &ranges::RAMP_EPOCHS);
+    c.float("distill.ctkd.lr", ct.lr, &ranges::CTKD_LR, "the learning rate");
+    let vt = &d.virtual_teacher;
+    c.float(
+        "distill.virtual_teacher.correct_prob",
+        vt.correct_prob,
+        &ranges::CORRECT_PROB,
+        "the probability",
+    );
+    c.float(
+        "distill.virtual_teacher.multiplier",
+        vt.multiplier,
+        &ranges::MULTIPLIER,
+        "the multiplier",
+    );
+}
+
+/// A method that needs true labels inside its loss and has no teacher to stand in for them.
+fn check_labels(c: &mut Checker, exp: &Experiment) {
+    let loss = exp.distill.loss;
+    c.check(
+        exp.transfer.labeled || loss.uses_teacher() || !loss.needs_labels(),
+        "distill.loss",
+        loss,
+        &format!(
+            "needs the true labels ({} builds its targets from them, and there is no \
+             teacher to stand in), but the transfer set is unlabeled (transfer.labeled = false)",
+            loss.name()
+        ),
+    );
 }
 
 fn check_train(c: &mut Checker, t: &TrainConfig, source: &DataSource) {

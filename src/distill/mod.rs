@@ -2,10 +2,16 @@
 //! Buciluă, Caruana & Niculescu-Mizil 2006). All reductions are batch means, as in PyTorch's
 //! `kl_div(..., reduction="batchmean")` and `cross_entropy`.
 
+pub mod breakdown;
+mod formula;
 pub mod host;
 pub mod methods;
+mod objective;
 
-use crate::config::{Combine, DistillConfig, SoftLoss};
+pub use formula::formula_lines;
+pub use objective::{LossParts, LossWeights, StepContext, distillation_loss};
+
+use crate::config::Combine;
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
 
@@ -62,8 +68,7 @@ pub fn teacher_logits(members: &[Tensor<2>], combine: Combine) -> Tensor<2> {
     } else {
         teacher_soft_targets(members, combine, 1.0).log_probs
     };
-    let centre = z.clone().mean_dim(1);
-    z - centre
+    centred(z)
 }
 
 fn mean_of(tensors: &[Tensor<2>]) -> Tensor<2> {
@@ -109,83 +114,8 @@ pub fn hard_cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1
     -picked.mean()
 }
 
-/// The weights of the distillation loss, changeable between steps.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LossWeights {
-    pub temperature: f64,
-    pub alpha: f64,
-    pub loss: SoftLoss,
-    pub scale_by_t_squared: bool,
-}
-
-impl From<&DistillConfig> for LossWeights {
-    fn from(d: &DistillConfig) -> Self {
-        Self {
-            temperature: d.temperature,
-            alpha: d.alpha,
-            loss: d.loss,
-            scale_by_t_squared: d.scale_by_t_squared,
-        }
-    }
-}
-
-impl LossWeights {
-    /// The factor on the soft term before α: T² for the KL-family losses when scaling is on.
-    pub fn soft_scale(&self) -> f64 {
-        match self.loss {
-            SoftLoss::LogitMse => 1.0,
-            _ if self.scale_by_t_squared => self.temperature * self.temperature,
-            _ => 1.0,
-        }
-    }
-}
-
-/// The three scalars a distillation step reports; `total` is the one differentiated.
-#[derive(Debug, Clone)]
-pub struct LossParts {
-    /// The soft term including its T² factor (before α).
-    pub soft: Tensor<1>,
-    pub hard: Tensor<1>,
-    pub total: Tensor<1>,
-}
-
-/// `α·s·soft + (1−α)·CE(y, softmax(z_s))` where `s` is T² (or 1) and `soft` is KL, soft
-/// cross-entropy or logit MSE. Without labels (`use_labels` false) only the soft term trains;
-/// the hard loss is still computed for monitoring.
-pub fn distillation_loss(
-    student_logits: Tensor<2>,
-    teacher_members: &[Tensor<2>],
-    combine: Combine,
-    labels: Tensor<1, Int>,
-    weights: &LossWeights,
-    use_labels: bool,
-) -> LossParts {
-    let t = weights.temperature;
-    let raw_soft = match weights.loss {
-        SoftLoss::Kl => kl_divergence(
-            &teacher_soft_targets(teacher_members, combine, t),
-            student_logits.clone(),
-            t,
-        ),
-        SoftLoss::SoftCrossEntropy => soft_cross_entropy(
-            &teacher_soft_targets(teacher_members, combine, t),
-            student_logits.clone(),
-            t,
-        ),
-        SoftLoss::LogitMse => logit_mse(
-            centred(student_logits.clone()),
-            teacher_logits(teacher_members, combine),
-        ),
-    };
-    let soft = raw_soft * weights.soft_scale();
-    let hard = hard_cross_entropy(student_logits, labels);
-    let alpha = if use_labels { weights.alpha } else { 1.0 };
-    let total = soft.clone() * alpha + hard.clone() * (1.0 - alpha);
-    LossParts { soft, hard, total }
-}
-
 /// Logits minus their per-example mean: logit matching compares zero-mean logits.
-fn centred(z: Tensor<2>) -> Tensor<2> {
+pub fn centred(z: Tensor<2>) -> Tensor<2> {
     let centre = z.clone().mean_dim(1);
     z - centre
 }
@@ -195,6 +125,7 @@ mod tests {
     //! Reference values computed with PyTorch (`F.kl_div(log_softmax(s/T), softmax(t/T),
     //! reduction="batchmean") * T*T`, `F.cross_entropy`, `F.mse_loss`).
     use super::*;
+    use crate::config::{DistillConfig, SoftLoss};
 
     fn device() -> Device {
         Device::flex()
@@ -210,6 +141,14 @@ mod tests {
 
     fn labels() -> Tensor<1, Int> {
         Tensor::from_ints([0, 2], &device())
+    }
+
+    fn kd_weights() -> LossWeights {
+        let d = DistillConfig {
+            loss: SoftLoss::Kl,
+            ..DistillConfig::default()
+        };
+        LossWeights::from(&d)
     }
 
     fn scalar(t: Tensor<1>) -> f64 {
@@ -246,8 +185,7 @@ mod tests {
         let w = LossWeights {
             temperature: 4.0,
             alpha: 0.9,
-            loss: SoftLoss::Kl,
-            scale_by_t_squared: true,
+            ..kd_weights()
         };
         let parts = distillation_loss(
             student(),
@@ -256,6 +194,7 @@ mod tests {
             labels(),
             &w,
             true,
+            &StepContext::default(),
         );
         let got = scalar(parts.total);
         assert!((got - 0.920388).abs() < 2e-5, "{got}");
@@ -297,8 +236,7 @@ mod tests {
         let w = LossWeights {
             temperature: 4.0,
             alpha: 0.5,
-            loss: SoftLoss::Kl,
-            scale_by_t_squared: true,
+            ..kd_weights()
         };
         let unlabeled = distillation_loss(
             student(),
@@ -307,6 +245,7 @@ mod tests {
             labels(),
             &w,
             false,
+            &StepContext::default(),
         );
         assert!((scalar(unlabeled.total) - 0.880266).abs() < 2e-5);
         let w1 = LossWeights { alpha: 1.0, ..w };
@@ -317,6 +256,7 @@ mod tests {
             labels(),
             &w1,
             true,
+            &StepContext::default(),
         );
         assert!((scalar(soft_only.total) - 0.880266).abs() < 2e-5);
     }

@@ -7,6 +7,11 @@
 use crate::config::{Experiment, to_ron_string};
 use crate::model::Net;
 use crate::train::{EpochMetrics, History, Outcome, StepMetrics};
+
+mod csv;
+pub use csv::{
+    EPOCHS_HEADER, STEPS_HEADER, epochs_csv, parse_epochs, parse_steps, steps_csv, steps_header,
+};
 use burn::module::Module;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 use std::io::Write;
@@ -61,6 +66,8 @@ fn remove_stale_temporaries(folder: &Path) {
 /// epochs — so a run killed at any moment still leaves complete files of what it measured.
 pub struct RunRecorder {
     dir: PathBuf,
+    /// The run's method, which names the extra columns of `metrics.csv`.
+    loss: crate::config::SoftLoss,
     steps: Vec<StepMetrics>,
     epochs: Vec<EpochMetrics>,
     last_write: std::time::Instant,
@@ -78,6 +85,7 @@ impl RunRecorder {
         )?;
         Ok(Self {
             dir: dir.to_path_buf(),
+            loss: experiment.distill.loss,
             steps: Vec::new(),
             epochs: Vec::new(),
             last_write: std::time::Instant::now(),
@@ -110,7 +118,7 @@ impl RunRecorder {
         self.last_write = std::time::Instant::now();
         write_atomic(
             &self.dir.join("metrics.csv"),
-            steps_csv(&self.steps).as_bytes(),
+            steps_csv(&self.steps, self.loss).as_bytes(),
         )?;
         write_atomic(
             &self.dir.join("epochs.csv"),
@@ -157,7 +165,7 @@ pub fn write_run(
     put("config.ron", to_ron_string(experiment).into_bytes())?;
     put(
         "metrics.csv",
-        steps_csv(&outcome.history.steps).into_bytes(),
+        steps_csv(&outcome.history.steps, experiment.distill.loss).into_bytes(),
     )?;
     put(
         "epochs.csv",
@@ -183,6 +191,24 @@ pub fn write_run(
     Ok(written)
 }
 
+/// Save teacher members as `dir/teacher-M.bpk`, the layout `teacher.weights` loads.
+pub fn save_teacher_bpk(dir: &Path, members: &[Net]) -> Result<(), WriteError> {
+    std::fs::create_dir_all(dir).map_err(|e| WriteError::io(dir, e))?;
+    for (m, net) in members.iter().enumerate() {
+        let path = dir.join(format!("teacher-{m}.bpk"));
+        let bytes = net
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| WriteError {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        write_atomic(&path, &bytes)?;
+    }
+    Ok(())
+}
+
 /// A model in burn's own format (`.bpk`) and as SafeTensors.
 fn weight_files(stem: &str, net: &Net, dir: &Path) -> Result<Vec<(String, Vec<u8>)>, WriteError> {
     let fail = |e: String| WriteError {
@@ -201,57 +227,6 @@ fn weight_files(stem: &str, net: &Net, dir: &Path) -> Result<Vec<(String, Vec<u8
         (format!("weights/{stem}.bpk"), bpk.to_vec()),
         (format!("weights/{stem}.safetensors"), safetensors.to_vec()),
     ])
-}
-
-pub const STEPS_HEADER: &str = "phase,step,epoch,soft_loss,hard_loss,total_loss,temperature,alpha";
-pub const EPOCHS_HEADER: &str = "phase,epoch,step,test_accuracy,test_loss,train_loss,agreement_with_teacher,kl_to_teacher,seconds";
-
-/// Step-level losses; an empty cell where a phase has no soft loss.
-pub fn steps_csv(steps: &[StepMetrics]) -> String {
-    let mut out = String::from(STEPS_HEADER);
-    out.push('\n');
-    for s in steps {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
-            s.phase.name(),
-            s.step,
-            s.epoch,
-            cell(s.soft),
-            cell(s.hard),
-            cell(s.total),
-            s.temperature,
-            s.alpha
-        ));
-    }
-    out
-}
-
-pub fn epochs_csv(epochs: &[EpochMetrics]) -> String {
-    let mut out = String::from(EPOCHS_HEADER);
-    out.push('\n');
-    for e in epochs {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{:.3}\n",
-            e.phase.name(),
-            e.epoch,
-            e.step,
-            e.test_accuracy,
-            e.test_loss,
-            cell(e.train_loss),
-            e.agreement,
-            e.kl_to_teacher,
-            e.seconds
-        ));
-    }
-    out
-}
-
-fn cell(v: f32) -> String {
-    if v.is_nan() {
-        String::new()
-    } else {
-        v.to_string()
-    }
 }
 
 /// A run read back from disk, for the window's run table.
@@ -286,63 +261,6 @@ pub fn read_run(dir: &Path) -> Result<SavedRun, String> {
     })
 }
 
-fn phase_from(name: &str) -> Option<crate::train::Phase> {
-    crate::train::Phase::from_name(name)
-}
-
-fn num(cell: &str) -> f32 {
-    cell.parse().unwrap_or(f32::NAN)
-}
-
-fn csv_rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
-    text.lines()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(i, l)| (i + 1, l.split(',').collect()))
-}
-
-/// Parse a `metrics.csv` written by [`steps_csv`].
-pub fn parse_steps(text: &str) -> Result<Vec<StepMetrics>, String> {
-    csv_rows(text)
-        .map(|(line, c)| {
-            let phase = phase_from(c[0]).filter(|_| c.len() == 8);
-            let phase = phase.ok_or(format!("metrics.csv line {line} is not a step row"))?;
-            Ok(StepMetrics {
-                phase,
-                step: c[1].parse().unwrap_or(0),
-                epoch: c[2].parse().unwrap_or(0),
-                soft: num(c[3]),
-                hard: num(c[4]),
-                total: num(c[5]),
-                temperature: num(c[6]),
-                alpha: num(c[7]),
-            })
-        })
-        .collect()
-}
-
-/// Parse an `epochs.csv` written by [`epochs_csv`].
-pub fn parse_epochs(text: &str) -> Result<Vec<EpochMetrics>, String> {
-    csv_rows(text)
-        .map(|(line, c)| {
-            let phase = phase_from(c[0]).filter(|_| c.len() == 9);
-            let phase = phase.ok_or(format!("epochs.csv line {line} is not an epoch row"))?;
-            Ok(EpochMetrics {
-                phase,
-                epoch: c[1].parse().unwrap_or(0),
-                step: c[2].parse().unwrap_or(0),
-                test_accuracy: num(c[3]),
-                test_loss: num(c[4]),
-                train_loss: num(c[5]),
-                agreement: num(c[6]),
-                kl_to_teacher: num(c[7]),
-                seconds: num(c[8]),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,36 +287,6 @@ mod tests {
     }
 
     #[test]
-    fn step_csv_round_trips() {
-        let steps = vec![
-            StepMetrics {
-                phase: Phase::Teacher { member: 1, of: 3 },
-                step: 1,
-                epoch: 1,
-                soft: f32::NAN,
-                hard: 2.5,
-                total: 2.5,
-                temperature: 4.0,
-                alpha: 0.9,
-            },
-            StepMetrics {
-                phase: Phase::Student,
-                step: 7,
-                epoch: 2,
-                soft: 0.5,
-                hard: 1.0,
-                total: 0.55,
-                temperature: 4.0,
-                alpha: 0.9,
-            },
-        ];
-        let back = parse_steps(&steps_csv(&steps)).unwrap();
-        assert_eq!(back[0].phase, steps[0].phase);
-        assert!(back[0].soft.is_nan());
-        assert_eq!(back[1], steps[1]);
-    }
-
-    #[test]
     fn a_retry_on_the_cpu_starts_the_interim_metrics_again() {
         use crate::train::{Event, Notice, NoticeKind};
         let dir = tempfile::tempdir().unwrap();
@@ -412,6 +300,7 @@ mod tests {
             total: 2.0,
             temperature: 4.0,
             alpha: 0.9,
+            terms: [f32::NAN; 2],
         };
         let epoch = EpochMetrics {
             phase: Phase::Teacher { member: 0, of: 1 },

@@ -5,6 +5,7 @@ use crate::config::Combine;
 use crate::distill::host;
 use crate::model::Net;
 use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// Rows per forward pass when evaluating, to bound memory on large test sets.
 const EVAL_CHUNK: usize = 2048;
@@ -57,6 +58,67 @@ pub struct Evaluation {
     pub per_class_accuracy: Vec<f32>,
     /// `confusion[true][predicted]`.
     pub confusion: Vec<Vec<u32>>,
+    /// Expected calibration error over [`ECE_BINS`] equal-width confidence bins.
+    pub ece: f32,
+    /// The reliability diagram behind `ece`, one entry per bin.
+    pub reliability: Vec<ReliabilityBin>,
+}
+
+/// Equal-width confidence bins of the expected calibration error (Guo et al. 2017).
+pub const ECE_BINS: usize = 15;
+
+/// One bin of a reliability diagram: the examples whose top probability fell in it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityBin {
+    pub count: u32,
+    /// Share of them predicted correctly (none for an empty bin).
+    pub accuracy: Option<f32>,
+    /// Their mean top probability (none for an empty bin).
+    pub confidence: Option<f32>,
+}
+
+/// `ECE = Σ_b (n_b / n)·|accuracy_b − confidence_b|` over `bins` equal-width bins of the top
+/// probability, bin `b` holding confidences in `(b/bins, (b+1)/bins]` (the first also 0).
+pub fn calibration(
+    confidences: &[f32],
+    correct: &[bool],
+    bins: usize,
+) -> (f32, Vec<ReliabilityBin>) {
+    let mut count = vec![0u32; bins];
+    let mut hits = vec![0u32; bins];
+    let mut conf_sum = vec![0f64; bins];
+    for (&c, &ok) in confidences.iter().zip(correct) {
+        // The first bin whose upper edge (in f32, as PyTorch's `linspace` has it) is at or
+        // above the confidence: an edge value belongs to the lower bin.
+        let b = (0..bins)
+            .find(|&b| c <= (b + 1) as f32 / bins as f32)
+            .unwrap_or(bins - 1);
+        count[b] += 1;
+        hits[b] += u32::from(ok);
+        conf_sum[b] += c as f64;
+    }
+    let n = confidences.len().max(1) as f64;
+    let mut ece = 0.0f64;
+    let table = (0..bins)
+        .map(|b| {
+            if count[b] == 0 {
+                return ReliabilityBin {
+                    count: 0,
+                    accuracy: None,
+                    confidence: None,
+                };
+            }
+            let k = count[b] as f64;
+            let (acc, conf) = (hits[b] as f64 / k, conf_sum[b] / k);
+            ece += k / n * (acc - conf).abs();
+            ReliabilityBin {
+                count: count[b],
+                accuracy: Some(acc as f32),
+                confidence: Some(conf as f32),
+            }
+        })
+        .collect();
+    (ece as f32, table)
 }
 
 impl Evaluation {
@@ -67,9 +129,13 @@ impl Evaluation {
         let mut loss = 0.0f64;
         let mut agree = 0usize;
         let mut kl = 0.0f64;
+        let mut confidences = Vec::with_capacity(labels.len());
+        let mut correct = Vec::with_capacity(labels.len());
         for (i, &label) in labels.iter().enumerate() {
             let p = &probs[i * classes..(i + 1) * classes];
             let predicted = host::argmax(p);
+            confidences.push(p[predicted]);
+            correct.push(predicted == label as usize);
             confusion[label as usize][predicted] += 1;
             loss -= (p[label as usize].max(1e-12) as f64).ln();
             if let Some(t) = teacher {
@@ -79,7 +145,7 @@ impl Evaluation {
             }
         }
         let n = labels.len().max(1);
-        let correct: u32 = (0..classes).map(|c| confusion[c][c]).sum();
+        let hits: u32 = (0..classes).map(|c| confusion[c][c]).sum();
         let per_class_accuracy = confusion
             .iter()
             .enumerate()
@@ -92,8 +158,11 @@ impl Evaluation {
                 }
             })
             .collect();
+        let (ece, reliability) = calibration(&confidences, &correct, ECE_BINS);
         Self {
-            accuracy: correct as f32 / n as f32,
+            ece,
+            reliability,
+            accuracy: hits as f32 / n as f32,
             loss: (loss / n as f64) as f32,
             agreement: if teacher.is_some() {
                 agree as f32 / n as f32
@@ -124,5 +193,25 @@ mod tests {
         assert!((e.agreement - 2.0 / 3.0).abs() < 1e-6);
         let want_loss = -(0.9f64.ln() + 0.7f64.ln() + 0.4f64.ln()) / 3.0;
         assert!((e.loss as f64 - want_loss).abs() < 1e-6);
+    }
+
+    /// ECE by hand, 15 bins of width 1/15: 0.9 (right) is in bin 13, 0.95 (wrong) in bin 14,
+    /// 0.55 (right) and 0.6 (wrong, on the edge 9/15, so the lower bin) in bin 8, 0.62 (right)
+    /// in bin 9. ECE = (|1 − 0.9| + |0 − 0.95| + 2·|0.5 − 0.575| + |1 − 0.62|) / 5 = 0.316.
+    #[test]
+    fn ece_matches_a_hand_computed_case() {
+        let conf = [0.9, 0.95, 0.55, 0.6, 0.62];
+        let ok = [true, false, true, false, true];
+        let (ece, bins) = calibration(&conf, &ok, ECE_BINS);
+        assert!((ece - 0.316).abs() < 1e-6, "{ece}");
+        assert_eq!(bins.len(), 15);
+        assert_eq!(bins[8].count, 2);
+        assert!((bins[8].accuracy.unwrap() - 0.5).abs() < 1e-6);
+        assert!((bins[8].confidence.unwrap() - 0.575).abs() < 1e-6);
+        assert_eq!((bins[9].count, bins[13].count, bins[14].count), (1, 1, 1));
+        assert_eq!(bins[0].accuracy, None);
+        // Perfectly calibrated: confidence 0.75 and three of four right.
+        let (zero, _) = calibration(&[0.75; 4], &[true, true, true, false], ECE_BINS);
+        assert!(zero.abs() < 1e-6, "{zero}");
     }
 }

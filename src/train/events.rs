@@ -86,6 +86,8 @@ pub struct StepMetrics {
     pub total: f32,
     pub temperature: f32,
     pub alpha: f32,
+    /// The method's own two terms (`SoftLoss::term_names`); NaN where it has none.
+    pub terms: [f32; 2],
 }
 
 /// Test-set measurements after an epoch.
@@ -179,6 +181,9 @@ pub enum NoticeKind {
     /// The run could not start (bad input or an unusable device): nothing trained, and no
     /// `Finished` follows.
     StartFailed,
+    /// The method needs the true label inside its loss, the transfer set has none, and the
+    /// teacher's predicted class stands in for it.
+    LabelStandIn,
 }
 
 /// Something the user should know, typed: a kind to branch on, a severity, and the words.
@@ -193,7 +198,9 @@ impl Notice {
     pub fn new(kind: NoticeKind, text: impl Into<String>) -> Self {
         let severity = match kind {
             NoticeKind::TeacherLoaded | NoticeKind::PhaseSkipped => Severity::Info,
-            NoticeKind::CpuFallback | NoticeKind::RetryOnCpu => Severity::Warning,
+            NoticeKind::CpuFallback | NoticeKind::RetryOnCpu | NoticeKind::LabelStandIn => {
+                Severity::Warning
+            }
             NoticeKind::StartFailed => Severity::Error,
         };
         Notice {

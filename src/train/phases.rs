@@ -229,7 +229,7 @@ impl Trainer<'_> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn baseline_phase(
+    pub(super) fn baseline_phase(
         &mut self,
         teacher: &FrozenTeacher,
     ) -> (Option<Net>, Option<ModelReport>, Option<RunFailure>) {
@@ -267,7 +267,18 @@ impl Trainer<'_> {
         (result.model, Some(report), result.error)
     }
 
-    fn train_student(&mut self, teacher: &FrozenTeacher) -> PhaseResult {
+    pub(super) fn train_student(&mut self, teacher: &FrozenTeacher) -> PhaseResult {
+        let loss = self.exp.distill.loss;
+        if !self.transfer.labeled && loss.needs_labels() && loss.uses_teacher() {
+            (self.sink)(Event::Notice(Notice::new(
+                NoticeKind::LabelStandIn,
+                format!(
+                    "{} uses the true label inside its loss; the transfer set is unlabeled, so \
+                     the teacher's predicted class stands in for it",
+                    loss.name()
+                ),
+            )));
+        }
         let net = self.fresh_student();
         let indices = self.transfer.transfer.clone();
         let epochs = self.exp.train.epochs;
@@ -281,7 +292,7 @@ impl Trainer<'_> {
         )
     }
 
-    fn student_report(
+    pub(super) fn student_report(
         &self,
         result: &PhaseResult,
         teacher: &FrozenTeacher,
@@ -332,6 +343,8 @@ impl ModelReport {
             samples_per_second: None,
             per_class_accuracy: Vec::new(),
             confusion: Vec::new(),
+            ece: None,
+            reliability: Vec::new(),
         }
     }
 
@@ -342,6 +355,8 @@ impl ModelReport {
         self.kl_to_teacher = Some(e.kl_to_teacher);
         self.per_class_accuracy = e.per_class_accuracy.clone();
         self.confusion = e.confusion.clone();
+        self.ece = Some(e.ece);
+        self.reliability = e.reliability.clone();
     }
 }
 

@@ -25,11 +25,28 @@ pub fn run_experiment(
     control: &Control,
     sink: Sink,
 ) -> Result<Outcome, RunError> {
+    let started = Instant::now();
+    let prepared = prepare(exp)?;
+    let mut trainer = prepared.trainer(exp, control, sink)?;
+    let setup = prepared.announce(&trainer, sink);
+    Ok(trainer.run(setup, started))
+}
+
+/// What a run needs before its trainer exists: the data, split, and the device.
+pub(super) struct Prepared {
+    pub(super) splits: Splits,
+    pub(super) transfer: TransferSet,
+    device: Device,
+    device_info: super::DeviceInfo,
+}
+
+/// Validate, load and split the data, and choose the device: everything that can refuse an
+/// experiment before a tensor exists.
+pub(super) fn prepare(exp: &Experiment) -> Result<Prepared, RunError> {
     let problems = validate(exp);
     if !problems.is_empty() {
         return Err(RunError::Invalid(crate::config::Problem::list(&problems)));
     }
-    let started = Instant::now();
     let splits = data::load(&exp.data, exp.seed).map_err(|e| RunError::Data(e.to_string()))?;
     let transfer = select_transfer(&splits.train, &exp.transfer, exp.seed)
         .map_err(|e| RunError::Data(e.to_string()))?;
@@ -53,21 +70,48 @@ pub fn run_experiment(
         super::memory::check_fits(&needed, super::memory::available_bytes(), "CPU")
             .map_err(RunError::TooLarge)?;
     }
-    let mut trainer = Trainer::new(exp, &splits, &transfer, device, control, sink)?;
-    if let Some(note) = &device_info.note {
-        sink(Event::Notice(Notice::new(
-            NoticeKind::CpuFallback,
-            format!("training on the CPU ({note})"),
-        )));
+    Ok(Prepared {
+        splits,
+        transfer,
+        device,
+        device_info,
+    })
+}
+
+impl Prepared {
+    pub(super) fn trainer<'a>(
+        &'a self,
+        exp: &'a Experiment,
+        control: &'a Control,
+        sink: Sink<'a>,
+    ) -> Result<Trainer<'a>, RunError> {
+        Trainer::new(
+            exp,
+            &self.splits,
+            &self.transfer,
+            self.device.clone(),
+            control,
+            sink,
+        )
     }
-    let setup = SetupInfo {
-        device: device_info,
-        data: data_info(&splits, &transfer),
-        teacher_size: trainer.teacher_size(),
-        student_size: arch_size(&exp.student, trainer.io),
-    };
-    sink(Event::Setup(Box::new(setup.clone())));
-    Ok(trainer.run(setup, started))
+
+    /// Tell the listener where the run trains and on what; the same facts, returned.
+    pub(super) fn announce(&self, trainer: &Trainer, sink: Sink) -> SetupInfo {
+        if let Some(note) = &self.device_info.note {
+            sink(Event::Notice(Notice::new(
+                NoticeKind::CpuFallback,
+                format!("training on the CPU ({note})"),
+            )));
+        }
+        let setup = SetupInfo {
+            device: self.device_info.clone(),
+            data: data_info(&self.splits, &self.transfer),
+            teacher_size: trainer.teacher_size(),
+            student_size: arch_size(&trainer.exp.student, trainer.io),
+        };
+        sink(Event::Setup(Box::new(setup.clone())));
+        setup
+    }
 }
 
 /// The model input and output shape for a dataset.
@@ -120,7 +164,13 @@ fn load_teacher(
     let members = &exp.teacher.members;
     let mut nets = Vec::with_capacity(members.len());
     for (m, spec) in members.iter().enumerate() {
-        let path = dir.join(format!("teacher-{m}.bpk"));
+        // One file names a one-member teacher directly: a run's `weights/student.bpk`, so a
+        // distilled student can teach the next one (a teaching-assistant chain).
+        let path = if dir.is_file() && members.len() == 1 {
+            dir.to_path_buf()
+        } else {
+            dir.join(format!("teacher-{m}.bpk"))
+        };
         let fail = |problem, message: String| {
             RunError::TeacherWeights(TeacherWeightsError {
                 path: path.clone(),

@@ -6,13 +6,15 @@
 //! divergence; test-set logits are read back once per epoch.
 
 use super::eval::predict;
+use super::learned_t::LearnedTemperature;
 use super::optim::optimizer;
 use super::phases::FrozenTeacher;
 use super::setup::Trainer;
 use super::summary::{FailureKind, PhaseStatus, RunFailure};
 use super::{Event, Flow, Phase, StepMetrics};
 use crate::data::split;
-use crate::distill::{LossWeights, distillation_loss, hard_cross_entropy};
+use crate::config::SoftLoss;
+use crate::distill::{LossWeights, StepContext, distillation_loss, hard_cross_entropy};
 use crate::model::Net;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -26,6 +28,14 @@ use std::time::Instant;
 pub(super) enum Objective<'a> {
     HardLabels,
     Distill(&'a FrozenTeacher),
+}
+
+/// One step's batch: its rows of the training data, the epoch it belongs to (from 1) and the
+/// loss weights in force.
+pub(super) struct Batch<'a> {
+    rows: &'a [usize],
+    epoch: usize,
+    weights: &'a LossWeights,
 }
 
 /// How one phase went.
@@ -130,6 +140,9 @@ impl Trainer<'_> {
         self.device.seed(shuffle_seed);
         let mut rng = split::rng(shuffle_seed, 40);
         let mut weights = LossWeights::from(&self.exp.distill);
+        let distilling = matches!(objective, Objective::Distill(_));
+        let mut learned_t = (distilling && weights.loss == SoftLoss::Ctkd)
+            .then(|| LearnedTemperature::new(&weights.params.ctkd, &self.device));
         let mut window = LossWindow::new();
         let mut result = PhaseResult {
             model: None,
@@ -158,7 +171,7 @@ impl Trainer<'_> {
                     result.status = PhaseStatus::Stopped;
                 }
                 if result.status == PhaseStatus::Completed
-                    && matches!(objective, Objective::Distill(_))
+                    && distilling
                     && self.control.take_weight_change(&mut weights)
                 {
                     self.announce_weights(step + 1, &weights);
@@ -166,8 +179,13 @@ impl Trainer<'_> {
                 if result.status != PhaseStatus::Completed {
                     break;
                 }
+                let batch = Batch {
+                    rows: chunk,
+                    epoch,
+                    weights: &weights,
+                };
                 let (next, losses) =
-                    self.step(model, &mut optim, lr, chunk, objective, &weights, &mut rng);
+                    self.step(model, &mut optim, lr, &batch, objective, &mut learned_t, &mut rng);
                 model = next;
                 step += 1;
                 result.samples += chunk.len();
@@ -237,18 +255,20 @@ impl Trainer<'_> {
     }
 
     /// One optimisation step; returns the updated model and its losses (still on the device):
-    /// `[soft, hard, total]` when distilling, `[hard]` otherwise.
+    /// `[soft, hard, total]` when distilling, then the method's two terms if it logs any;
+    /// `[hard]` otherwise.
     #[allow(clippy::too_many_arguments)]
     fn step(
         &self,
         model: Net,
         optim: &mut ModuleOptimizer,
         lr: f64,
-        chunk: &[usize],
+        batch: &Batch,
         objective: &Objective,
-        weights: &LossWeights,
+        learned_t: &mut Option<LearnedTemperature>,
         rng: &mut StdRng,
     ) -> (Net, Tensor<1>) {
+        let chunk = batch.rows;
         let rows = Tensor::<1, Int>::from_ints(
             TensorData::new(
                 chunk.iter().map(|&i| i as i64).collect::<Vec<_>>(),
@@ -259,6 +279,7 @@ impl Trainer<'_> {
         let x = self.jitter(self.train_x.clone().select(0, rows.clone()), rng);
         let y = self.train_y.clone().select(0, rows.clone());
         let logits = model.forward(x.clone());
+        let theta = learned_t.as_ref().map(LearnedTemperature::tracked);
         let (loss, report) = match objective {
             Objective::HardLabels => {
                 let hard = hard_cross_entropy(logits, y);
@@ -266,26 +287,35 @@ impl Trainer<'_> {
             }
             Objective::Distill(teacher) => {
                 let members = self.teacher_batch_logits(teacher, rows, &x);
+                let ctx = StepContext {
+                    epoch: batch.epoch,
+                    theta: theta.clone(),
+                };
                 let parts = distillation_loss(
                     logits,
                     &members,
                     self.exp.teacher.combine,
                     y,
-                    weights,
+                    batch.weights,
                     self.transfer.labeled,
+                    &ctx,
                 );
-                let report = Tensor::cat(
-                    vec![
-                        parts.soft.detach().inner(),
-                        parts.hard.detach().inner(),
-                        parts.total.clone().detach().inner(),
-                    ],
-                    0,
-                );
-                (parts.total, report)
+                let mut reported = vec![
+                    parts.soft.detach().inner(),
+                    parts.hard.detach().inner(),
+                    parts.total.clone().detach().inner(),
+                ];
+                reported.extend(parts.terms.map(|t| t.detach().inner()));
+                (parts.total, Tensor::cat(reported, 0))
             }
         };
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let mut grads = loss.backward();
+        if let (Some(learner), Some(theta)) = (learned_t.as_mut(), theta)
+            && let Some(g) = theta.grad_remove(&mut grads)
+        {
+            learner.update(g);
+        }
+        let grads = GradientsParams::from_grads(grads, &model);
         (optim.step(lr, model, grads), report)
     }
 
@@ -338,13 +368,15 @@ impl Trainer<'_> {
             .try_to_vec()
             .expect("losses are f32");
         inject_divergence(phase, &mut values);
+        let learns_t = phase == Phase::Student && self.exp.distill.loss == SoftLoss::Ctkd;
         let rows: Vec<StepMetrics> = values
             .chunks_exact(width)
             .zip(window.meta.drain(..))
             .map(|(v, (step, epoch, temperature, alpha))| {
-                let (soft, hard, total) = match v {
-                    [s, h, t] => (*s, *h, *t),
-                    _ => (f32::NAN, v[0], v[0]),
+                let (soft, hard, total, terms) = match v {
+                    [s, h, t] => (*s, *h, *t, [f32::NAN; 2]),
+                    [s, h, t, a, b] => (*s, *h, *t, [*a, *b]),
+                    _ => (f32::NAN, v[0], v[0], [f32::NAN; 2]),
                 };
                 StepMetrics {
                     phase,
@@ -353,8 +385,10 @@ impl Trainer<'_> {
                     soft,
                     hard,
                     total,
-                    temperature,
+                    // A learned temperature (CTKD) is the one in force, not the preset's.
+                    temperature: if learns_t { terms[0] } else { temperature },
                     alpha,
+                    terms,
                 }
             })
             .collect();

@@ -43,6 +43,12 @@ pub struct ModelReport {
     pub per_class_accuracy: Vec<f32>,
     /// `confusion[true][predicted]` counts on the test set.
     pub confusion: Vec<Vec<u32>>,
+    /// Expected calibration error at T = 1 on the test set (15 equal-width bins).
+    #[serde(default)]
+    pub ece: Option<f32>,
+    /// The reliability diagram behind `ece`.
+    #[serde(default)]
+    pub reliability: Vec<super::ReliabilityBin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -100,8 +100,15 @@ fn run_writes_every_output_file() {
 
 #[test]
 fn check_accepts_every_preset() {
-    for entry in std::fs::read_dir(root().join("presets")).unwrap() {
-        let path = entry.unwrap().path();
+    let top = std::fs::read_dir(root().join("presets")).unwrap();
+    let methods = std::fs::read_dir(root().join("presets/methods")).unwrap();
+    let files: Vec<_> = top
+        .chain(methods)
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    assert!(files.len() >= 15, "{files:?}");
+    for path in files {
         let mut args = vec!["check", path.to_str().unwrap()];
         let mnist = mnist_dir();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
@@ -266,4 +273,32 @@ fn a_headless_run_prints_only_its_own_messages() {
         let said = said.as_str().unwrap();
         assert!(!said.is_empty() && !said.starts_with("error: "), "{said}");
     }
+}
+
+/// The teacher-assistant chain: step 2's teacher is step 1's distilled assistant, loaded from
+/// its `student.bpk`; step 3 reloads step 1's teacher; the script prints the table.
+#[test]
+fn the_teacher_assistant_chain_runs_and_prints_its_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(root().join("scripts/teacher-assistant"))
+        .arg(tmp.path())
+        .args(["--set", "train.epochs=60", "--set", "teacher.epochs=5"])
+        .env("DISTILLERY_BIN", crate::support::bin())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    for row in ["assistant ", "student via TA", "student direct", "baseline "] {
+        assert!(stdout.contains(row), "{stdout}");
+    }
+    let summary = |step: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(tmp.path().join(step).join("summary.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let (one, two, three) = (summary("ta-1"), summary("ta-2"), summary("ta-3"));
+    assert_eq!(two["teacher"]["status"], "loaded");
+    assert_eq!(two["teacher"]["parameters"], one["student"]["parameters"]);
+    assert_eq!(two["teacher"]["test_accuracy"], one["student"]["test_accuracy"]);
+    assert_eq!(three["teacher"]["test_accuracy"], one["teacher"]["test_accuracy"]);
+    assert_eq!(two["baseline"]["test_accuracy"], three["baseline"]["test_accuracy"]);
 }

@@ -363,3 +363,55 @@ fn a_failed_start_is_one_error_that_stays() {
     h.run_steps(2);
     assert_eq!(errors(h.state()), 0);
 }
+
+/// The method chooser: picking DKD by clicks shows its hyper-parameters and writes its
+/// formula with the current numbers.
+#[test]
+fn choosing_a_method_shows_its_controls_and_formula() {
+    let mut h = harness(ScriptedDialogs::default());
+    settle(&mut h);
+    h.get_by_label("Method").click();
+    h.run();
+    h.get_by_label("DKD (decoupled KD)").click();
+    settle(&mut h);
+    assert_eq!(h.state().experiment.distill.loss, config::SoftLoss::Dkd);
+    let _ = h.get_by_label_contains("a: TCKD weight");
+    let formula = label_text(&h, "L = α·min(e/E,1)");
+    assert!(formula.contains("TCKD"), "{formula}");
+    let numbers = label_text(&h, "  = 0.90·min(e/20,1)·(1·TCKD + 8·NCKD) at T = 4.00");
+    assert!(numbers.ends_with("+ 0.10·CE"), "{numbers}");
+}
+
+/// The Runs tab compares methods on the same seeds in the background and shows the table and
+/// the overlaid curves; nothing else can start meanwhile.
+#[test]
+fn the_runs_tab_compares_methods_over_seeds() {
+    let _serial = crate::support::training_lock();
+    let mut h = harness(ScriptedDialogs::default());
+    let tmp = tempfile::tempdir().unwrap();
+    h.state_mut().experiment = tiny();
+    h.state_mut().comparison.folder_root = tmp.path().to_path_buf();
+    h.state_mut().comparison.losses = vec![config::SoftLoss::Kl];
+    h.state_mut().comparison.seeds = 2;
+    h.get_by_label("Runs").click();
+    settle(&mut h);
+    h.get_by_label("dkd").click();
+    settle(&mut h);
+    h.get_by_label("Run comparison").click();
+    h.run();
+    assert!(h.state().comparison.is_running());
+    assert!(h.state().start_blocked().is_some(), "Start stays blocked while comparing");
+    assert!(
+        step_until(&mut h, Duration::from_secs(120), |w| !w.comparison.is_running()),
+        "the comparison did not finish"
+    );
+    h.run();
+    let c = &h.state().comparison;
+    assert_eq!(c.error, None);
+    let methods: Vec<&str> = c.summaries.iter().map(|s| s.loss.as_str()).collect();
+    assert_eq!(methods, ["kd", "dkd"]);
+    assert!(c.summaries.iter().all(|s| s.seeds == 2 && s.student.is_some()));
+    assert_eq!(c.curves.values().map(Vec::len).collect::<Vec<_>>(), [2, 2]);
+    let _ = h.get_by_label_contains("gain (points)");
+    assert!(c.folder.as_ref().unwrap().join("cells.csv").is_file());
+}

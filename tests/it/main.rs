@@ -8,5 +8,7 @@ mod gui;
 mod gui_ranges;
 mod kill;
 mod loaders;
+mod methods;
 mod support;
+mod sweep;
 mod views;

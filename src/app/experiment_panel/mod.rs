@@ -2,13 +2,16 @@
 //! is going only T and α stay editable, and their changes are sent to the engine.
 
 mod data;
+mod method;
 mod models;
+
+pub use method::formula_ui;
 
 use super::command::Command;
 use super::preview::DataPreview;
 use super::widgets::{Problems, ranged};
 use crate::config::ranges;
-use crate::config::{DeviceChoice, Experiment, OptimizerSpec, SoftLoss, TransferSource};
+use crate::config::{DeviceChoice, Experiment, OptimizerSpec, TransferSource};
 use crate::model::IoShape;
 use egui::{CollapsingHeader, ComboBox, DragValue, RichText, Ui};
 
@@ -56,20 +59,7 @@ impl ExperimentPanel<'_> {
                     alpha: d.alpha,
                 });
             }
-            ui.add_enabled_ui(!self.running, |ui| {
-                ComboBox::from_label("Soft loss")
-                    .selected_text(d.loss.name())
-                    .show_ui(ui, |ui| {
-                        for l in SoftLoss::ALL {
-                            ui.selectable_value(&mut d.loss, l, l.name());
-                        }
-                    });
-                ui.add_enabled(
-                    d.loss != SoftLoss::LogitMse,
-                    egui::Checkbox::new(&mut d.scale_by_t_squared, "Scale soft term by T²"),
-                )
-                .on_hover_text("keeps the soft gradients' size comparable as T changes (Hinton et al. 2015, §2)");
-            });
+            ui.add_enabled_ui(!self.running, |ui| self.method_ui(ui));
             formula_ui(ui, self.experiment);
         });
     }
@@ -189,37 +179,4 @@ impl ExperimentPanel<'_> {
                     });
             });
     }
-}
-
-/// The loss with the current numbers written in.
-pub fn formula_ui(ui: &mut Ui, exp: &Experiment) {
-    let d = &exp.distill;
-    let alpha = if exp.transfer.labeled { d.alpha } else { 1.0 };
-    let (soft, scale) = match d.loss {
-        SoftLoss::Kl => ("KL(p_t(T)‖p_s(T))".to_string(), d.scale_by_t_squared),
-        SoftLoss::SoftCrossEntropy => ("−Σp_t(T)·log p_s(T)".to_string(), d.scale_by_t_squared),
-        SoftLoss::LogitMse => ("MSE(z_s, z_t)".to_string(), false),
-    };
-    let general = if scale {
-        format!("L = α·T²·{soft} + (1−α)·CE(y,p_s(1))")
-    } else {
-        format!("L = α·{soft} + (1−α)·CE(y,p_s(1))")
-    };
-    let t2 = if scale {
-        format!("·{:.1}", d.temperature * d.temperature)
-    } else {
-        String::new()
-    };
-    let numbers = format!(
-        "  = {alpha:.2}{t2}·{} + {:.2}·CE",
-        soft.replace('T', &format!("{:.2}", d.temperature)),
-        1.0 - alpha
-    );
-    egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.label(RichText::new(general).monospace());
-        ui.label(RichText::new(numbers).monospace().strong());
-        if !exp.transfer.labeled {
-            ui.label(RichText::new("unlabeled transfer set: soft targets only (α = 1)").italics());
-        }
-    });
 }

@@ -8,12 +8,6 @@
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, sigmoid};
 
-/// The reference's defaults: `t_start = 1`, `t_end = 20` (the range), θ initialised to 1,
-/// and the ramp over 10 epochs (CIFAR-100 scripts).
-pub const DEFAULT_T_START: f64 = 1.0;
-pub const DEFAULT_T_RANGE: f64 = 20.0;
-pub const DEFAULT_THETA: f64 = 1.0;
-pub const DEFAULT_RAMP_EPOCHS: usize = 10;
 
 /// The gradient multiplier at `epoch` (from 0): `(cos(π·e/n) + 1)/2 − 1`, from 0 down to −1.
 pub fn reversal_lambda(epoch: usize, ramp_epochs: usize) -> f64 {
@@ -63,11 +57,12 @@ mod tests {
     #[test]
     fn the_temperature_learns_against_the_student() {
         let ad = Device::flex().autodiff();
+        let p = crate::config::CtkdParams::default();
         let student = || Tensor::<2>::from_floats([[2.0, -1.0, 0.5], [0.0, 1.0, 3.0]], &ad);
         let teacher = || Tensor::<2>::from_floats([[4.0, -2.0, 1.0], [-1.0, 5.0, 2.0]], &ad);
         let loss_at = |theta: f64, lambda: f64| {
             let th = Tensor::<1>::from_floats([theta as f32], &ad).require_grad();
-            let t = learned_temperature(th.clone(), lambda, DEFAULT_T_START, DEFAULT_T_RANGE);
+            let t = learned_temperature(th.clone(), lambda, p.t_start, p.t_range);
             let loss = kd_at_learned_temperature(student(), teacher(), t.clone());
             let grads = loss.backward();
             let g: f32 = th.grad(&grads).unwrap().into_scalar();
@@ -77,7 +72,7 @@ mod tests {
                 t.into_scalar::<f32>() as f64,
             )
         };
-        let (_, _, t) = loss_at(DEFAULT_THETA, -1.0);
+        let (_, _, t) = loss_at(p.theta, -1.0);
         // 1 + 20·σ(1)
         assert!((t - 15.621171).abs() < 1e-4, "{t}");
         // PyTorch, float64, the same formula: dL/dθ at θ = 1 is −0.012690554.

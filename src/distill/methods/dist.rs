@@ -7,9 +7,6 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-pub const DEFAULT_INTER_WEIGHT: f64 = 1.0;
-pub const DEFAULT_INTRA_WEIGHT: f64 = 1.0;
-pub const DEFAULT_TAU: f64 = 1.0;
 
 /// The reference's guard in the cosine's denominator.
 const EPS: f64 = 1e-8;

@@ -11,11 +11,6 @@ use super::{MASK_OFFSET, kl_from_logs, log_sum_exp, target_mask};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-/// Defaults of the paper and mdistiller's CIFAR-100 configs.
-pub const DEFAULT_TARGET_WEIGHT: f64 = 1.0;
-pub const DEFAULT_NON_TARGET_WEIGHT: f64 = 8.0;
-pub const DEFAULT_TEMPERATURE: f64 = 4.0;
-pub const DEFAULT_WARMUP_EPOCHS: usize = 20;
 
 /// The two parts, each including its T² factor, before the weights a and b.
 #[derive(Debug, Clone)]

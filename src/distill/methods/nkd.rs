@@ -8,8 +8,6 @@ use super::{MASK_OFFSET, target_mask};
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
 
-pub const DEFAULT_TEMPERATURE: f64 = 1.0;
-pub const DEFAULT_GAMMA: f64 = 1.5;
 
 /// The target term and the non-target term (with its T², before γ).
 #[derive(Debug, Clone)]

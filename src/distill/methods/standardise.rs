@@ -9,10 +9,6 @@ use burn::tensor::activation::log_softmax;
 
 /// The reference's guard added to the deviation.
 const EPS: f64 = 1e-7;
-pub const DEFAULT_BASE_TEMPERATURE: f64 = 2.0;
-/// The reference's CIFAR-100 weights: KD 9, CE 0.1 (part of its reported gain).
-pub const DEFAULT_KD_WEIGHT: f64 = 9.0;
-pub const DEFAULT_CE_WEIGHT: f64 = 0.1;
 
 /// `(z − mean) / (std + 1e-7)` per row, `std` unbiased.
 pub fn standardise(z: Tensor<2>) -> Tensor<2> {

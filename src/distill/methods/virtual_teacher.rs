@@ -7,10 +7,6 @@ use super::target_mask;
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
 
-/// The reference's `correct_prob`, temperature and multiplier for Tf-KD's regularisation.
-pub const DEFAULT_CORRECT_PROB: f64 = 0.99;
-pub const DEFAULT_TEMPERATURE: f64 = 20.0;
-pub const DEFAULT_MULTIPLIER: f64 = 1.0;
 
 /// `[batch, classes]`: `a` at each label, `(1 − a)/(classes − 1)` elsewhere.
 pub fn virtual_targets(labels: Tensor<1, Int>, classes: usize, a: f64) -> Tensor<2> {
