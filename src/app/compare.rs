@@ -89,7 +89,6 @@ impl Comparison {
             grid,
             shard: None,
             out: out.clone(),
-            jobs: 1,
         };
         let (tx, rx) = channel();
         let control = Control::new();
@@ -213,11 +212,12 @@ pub fn compare_ui(ui: &mut Ui, c: &mut Comparison, blocked: bool, commands: &mut
         }
     });
     ui.horizontal(|ui| {
-        ui.label("Seeds");
+        let label = ui.label("Seeds");
         ui.add_enabled(
             !c.is_running(),
             egui::DragValue::new(&mut c.seeds).range(1..=20),
-        );
+        )
+        .labelled_by(label.id);
         if c.is_running() {
             if ui.button("Stop comparison").clicked() {
                 commands.push(Command::StopComparison);

@@ -1,5 +1,6 @@
 //! The command line: `run`, `check` and `gui`, thin over `config`, `train` and `run`.
 
+mod jobs;
 mod progress;
 mod report;
 mod sweep;
@@ -70,7 +71,8 @@ pub enum Command {
         /// Seeds, counting up from the preset's.
         #[arg(long, default_value_t = 1)]
         seeds: usize,
-        /// Seeds trained at the same time.
+        /// Processes training at the same time, each on its own slice of the grid (as
+        /// --shard), merged into --out at the end.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
         /// Run only the I-th of N slices of the grid (for several machines), e.g. 2/4.

@@ -61,8 +61,19 @@ pub fn sweep(args: SweepArgs) -> i32 {
         grid,
         shard: args.shard,
         out: args.out.clone(),
-        jobs: args.jobs,
     };
+    if args.jobs > 1 {
+        if args.shard.is_some() {
+            return fail(
+                "--jobs and --shard do not combine: --jobs N already runs N shards on this machine",
+                exit::BAD_INPUT,
+            );
+        }
+        return match super::jobs::run_jobs(&plan, args.jobs, args.quiet) {
+            Ok(result) => finish(&result, &args.out, None),
+            Err(e) => fail_sweep(&e),
+        };
+    }
     match run_plan(&plan, args.quiet) {
         Ok(result) => finish(&result, &args.out, None),
         Err(e) => fail_sweep(&e),
@@ -77,7 +88,6 @@ pub fn run_seeds(base: Experiment, seeds: usize, out: PathBuf, quiet: bool) -> i
         grid,
         shard: None,
         out: out.clone(),
-        jobs: 1,
     };
     match run_plan(&plan, quiet) {
         Ok(result) => finish(&result, &out, Some(&plan.grid)),
@@ -85,7 +95,7 @@ pub fn run_seeds(base: Experiment, seeds: usize, out: PathBuf, quiet: bool) -> i
     }
 }
 
-fn fail_sweep(e: &SweepError) -> i32 {
+pub(super) fn fail_sweep(e: &SweepError) -> i32 {
     let code = if e.is_bad_input() {
         exit::BAD_INPUT
     } else {

@@ -1,5 +1,6 @@
 //! A sweep's grid: temperatures × weights α × methods × seeds, its cells in one fixed order,
-//! and the slice of them one machine of several runs (`--shard I/N`).
+//! and the slice of them one machine of several runs (`--shard I/N`, also what `--jobs N`
+//! gives each of its processes).
 
 use crate::config::{Experiment, SoftLoss};
 use serde::{Deserialize, Serialize};
@@ -106,17 +107,17 @@ impl Grid {
             .collect()
     }
 
-    /// The cells of one shard: every N-th cell, starting from the I-th.
+    /// The cells of one shard: the I-th of N contiguous blocks of the seed-major order, so a
+    /// seed's cells mostly stay together and its teacher trains in one or two shards only.
     pub fn shard_cells(&self, shard: Option<Shard>) -> Vec<Cell> {
         let cells = self.cells();
         match shard {
             None => cells,
-            Some(s) => cells
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| i % s.count == s.index - 1)
-                .map(|(_, c)| c)
-                .collect(),
+            Some(s) => {
+                let n = cells.len();
+                let (from, to) = ((s.index - 1) * n / s.count, s.index * n / s.count);
+                cells[from..to].to_vec()
+            }
         }
     }
 

@@ -50,8 +50,6 @@ pub struct Plan {
     pub grid: Grid,
     pub shard: Option<Shard>,
     pub out: PathBuf,
-    /// Seeds trained at once.
-    pub jobs: usize,
 }
 
 /// Where a sweep stands, after each finished cell.
@@ -155,8 +153,6 @@ pub fn run(
         .copied()
         .filter(|s| todo.iter().any(|c| c.seed == *s))
         .collect();
-    let next = Mutex::new(seeds.into_iter());
-    let first_error: Mutex<Option<SweepError>> = Mutex::new(None);
     let report = |update: CellUpdate, st: &State| {
         progress(&SweepProgress {
             done: st.done,
@@ -167,27 +163,22 @@ pub fn run(
             baseline_curve: update.baseline_curve,
         })
     };
-    std::thread::scope(|scope| {
-        for _ in 0..plan.jobs.max(1) {
-            scope.spawn(|| {
-                loop {
-                    let Some(seed) = next.lock().unwrap_or_else(|e| e.into_inner()).next() else {
-                        break;
-                    };
-                    if control.is_stopped() {
-                        break;
-                    }
-                    let cells: Vec<Cell> = todo.iter().filter(|c| c.seed == seed).copied().collect();
-                    if let Err(e) = run_seed(plan, seed, &cells, &state, control, &report) {
-                        first_error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
-                        break;
-                    }
-                }
-            });
+    // One seed after another on this thread: burn's random generator is global to the
+    // process, so seeds trained side by side would draw each other's numbers (`--jobs` runs
+    // separate processes instead).
+    let mut first_error = None;
+    for seed in seeds {
+        if control.is_stopped() {
+            break;
         }
-    });
+        let cells: Vec<Cell> = todo.iter().filter(|c| c.seed == seed).copied().collect();
+        if let Err(e) = run_seed(plan, seed, &cells, &state, control, &report) {
+            first_error = Some(e);
+            break;
+        }
+    }
     let state = state.into_inner().unwrap_or_else(|e| e.into_inner());
-    if let Some(e) = first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    if let Some(e) = first_error {
         return Err(e);
     }
     if let Some(e) = state.write_error {

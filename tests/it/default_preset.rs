@@ -8,6 +8,7 @@ use std::time::Instant;
 
 #[test]
 fn the_default_experiment_wins_on_every_one_of_five_seeds_in_seconds() {
+    let _serial = crate::support::training_lock();
     let base = presets::built_in(presets::DEFAULT).unwrap();
     let mut gains = Vec::new();
     for offset in 0..5 {

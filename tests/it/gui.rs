@@ -89,6 +89,7 @@ fn temperature_slider_changes_the_shown_entropy() {
 
 #[test]
 fn start_trains_and_curves_and_progress_advance() {
+    let _serial = crate::support::training_lock();
     let mut h = harness(ScriptedDialogs::default());
     h.state_mut().experiment = tiny();
     h.step();
@@ -152,6 +153,7 @@ fn start_trains_and_curves_and_progress_advance() {
 
 #[test]
 fn pause_stops_steps_until_resume() {
+    let _serial = crate::support::training_lock();
     let mut h = harness(ScriptedDialogs::default());
     let mut exp = tiny();
     exp.teacher.epochs = 400;
@@ -327,6 +329,7 @@ fn temperature_tab_snapshot() {
 /// information fades.
 #[test]
 fn a_failed_start_is_one_error_that_stays() {
+    let _serial = crate::support::training_lock();
     let mut h = harness(ScriptedDialogs::default());
     let mut exp = config::load_file(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -375,7 +378,7 @@ fn choosing_a_method_shows_its_controls_and_formula() {
     h.get_by_label("DKD (decoupled KD)").click();
     settle(&mut h);
     assert_eq!(h.state().experiment.distill.loss, config::SoftLoss::Dkd);
-    let _ = h.get_by_label_contains("a: TCKD weight");
+    assert!(h.get_all_by_label("a: TCKD weight").count() >= 1);
     let formula = label_text(&h, "L = α·min(e/E,1)");
     assert!(formula.contains("TCKD"), "{formula}");
     let numbers = label_text(&h, "  = 0.90·min(e/20,1)·(1·TCKD + 8·NCKD) at T = 4.00");
@@ -412,6 +415,6 @@ fn the_runs_tab_compares_methods_over_seeds() {
     assert_eq!(methods, ["kd", "dkd"]);
     assert!(c.summaries.iter().all(|s| s.seeds == 2 && s.student.is_some()));
     assert_eq!(c.curves.values().map(Vec::len).collect::<Vec<_>>(), [2, 2]);
-    let _ = h.get_by_label_contains("gain (points)");
+    assert!(h.get_all_by_label("gain (points)").count() >= 1);
     assert!(c.folder.as_ref().unwrap().join("cells.csv").is_file());
 }

@@ -38,7 +38,6 @@ fn plan(out: &Path, shard: Option<Shard>) -> Plan {
         base,
         shard,
         out: out.to_path_buf(),
-        jobs: 1,
     }
 }
 
@@ -151,6 +150,15 @@ fn the_command_line_sweeps_methods_and_repeats_runs_over_seeds() {
     for method in ["kd ", "dkd ", "smooth "] {
         assert!(stdout.lines().any(|l| l.starts_with(method) && l.contains("/2")), "{stdout}");
     }
+    // Two processes, each its own shard, merged: the same numbers.
+    let parallel = tmp.path().join("parallel");
+    let o = std::process::Command::new(crate::support::bin())
+        .args(["sweep", preset.to_str().unwrap(), "--losses", "kd,dkd,smooth"])
+        .args(["--seeds", "2", "--jobs", "2", "--quiet", "--out", parallel.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(untimed(&read_rows(&parallel)), untimed(&read_rows(&out)));
     let bad = std::process::Command::new(crate::support::bin())
         .args(["sweep", preset.to_str().unwrap(), "--losses", "kd,hinton"])
         .args(["--out", out.to_str().unwrap()])

@@ -95,6 +95,7 @@ fn names(text: &str, name: &str) -> bool {
 
 #[test]
 fn each_loss_term_has_a_plot_and_a_scale_of_its_own() {
+    let _serial = crate::support::training_lock();
     let mut h = harness(ScriptedDialogs::default());
     let mut exp = preset("digits-mlp");
     exp.train.epochs = 10;
@@ -148,6 +149,7 @@ fn each_loss_term_has_a_plot_and_a_scale_of_its_own() {
 
 #[test]
 fn views_show_the_run_at_its_own_t_and_ensemble_rule() {
+    let _serial = crate::support::training_lock();
     let mut h = harness(ScriptedDialogs::default());
     let mut exp = preset("ensemble");
     assert_eq!(exp.teacher.combine, Combine::MeanProbabilities);
@@ -241,6 +243,7 @@ fn csv_experiment(dir: &std::path::Path) -> Experiment {
 
 #[test]
 fn every_bar_chart_names_each_class_under_its_bar() {
+    let _serial = crate::support::training_lock();
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness(ScriptedDialogs::default());
     h.state_mut().experiment = csv_experiment(dir.path());
@@ -270,6 +273,7 @@ fn every_bar_chart_names_each_class_under_its_bar() {
 
 #[test]
 fn work_that_belongs_to_a_change_runs_once_per_change() {
+    let _serial = crate::support::training_lock();
     let mut h = harness(ScriptedDialogs::default());
     settle(&mut h);
     let (loads, validations) = (h.state().preview.loads, h.state().validations);
