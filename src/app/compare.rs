@@ -113,7 +113,10 @@ impl Comparison {
         *self = Comparison {
             losses: self.losses.clone(),
             seeds: self.seeds,
-            job: Some(Job { events: rx, control }),
+            job: Some(Job {
+                events: rx,
+                control,
+            }),
             todo: self.losses.len() * self.seeds,
             folder: Some(out),
             folder_root: self.folder_root.clone(),
@@ -161,7 +164,10 @@ impl Comparison {
         if let Some(row) = &p.last
             && let Some(loss) = SoftLoss::from_short(&row.loss)
         {
-            self.curves.entry(loss.short()).or_default().push(p.student_curve);
+            self.curves
+                .entry(loss.short())
+                .or_default()
+                .push(p.student_curve);
         }
         if !p.baseline_curve.is_empty() {
             self.baseline_curves.push(p.baseline_curve);
@@ -207,7 +213,8 @@ pub fn compare_ui(ui: &mut Ui, c: &mut Comparison, blocked: bool, commands: &mut
                 if on {
                     c.losses.push(loss);
                 }
-                c.losses.sort_by_key(|l| SoftLoss::ALL.iter().position(|a| a == l));
+                c.losses
+                    .sort_by_key(|l| SoftLoss::ALL.iter().position(|a| a == l));
             }
         }
     });
@@ -222,10 +229,10 @@ pub fn compare_ui(ui: &mut Ui, c: &mut Comparison, blocked: bool, commands: &mut
             if ui.button("Stop comparison").clicked() {
                 commands.push(Command::StopComparison);
             }
-            ui.add(egui::ProgressBar::new(c.done as f32 / c.todo.max(1) as f32).text(format!(
-                "{}/{} students",
-                c.done, c.todo
-            )));
+            ui.add(
+                egui::ProgressBar::new(c.done as f32 / c.todo.max(1) as f32)
+                    .text(format!("{}/{} students", c.done, c.todo)),
+            );
         } else {
             let r = ui.add_enabled(
                 !blocked && !c.losses.is_empty(),
@@ -268,9 +275,12 @@ pub fn compare_ui(ui: &mut Ui, c: &mut Comparison, blocked: bool, commands: &mut
             }
             for (i, (loss, curves)) in c.curves.iter().enumerate() {
                 plot.line(
-                    Line::new(format!("{loss} ({} seeds)", curves.len()), PlotPoints::new(mean_curve(curves)))
-                        .color(PALETTE[i % PALETTE.len()])
-                        .width(1.5),
+                    Line::new(
+                        format!("{loss} ({} seeds)", curves.len()),
+                        PlotPoints::new(mean_curve(curves)),
+                    )
+                    .color(PALETTE[i % PALETTE.len()])
+                    .width(1.5),
                 );
             }
         });
@@ -278,20 +288,30 @@ pub fn compare_ui(ui: &mut Ui, c: &mut Comparison, blocked: bool, commands: &mut
 
 fn summary_table(ui: &mut Ui, summaries: &[CellSummary]) {
     let pct = |m: &Option<MeanStd>| m.map_or("–".to_string(), |m| m.percent());
-    egui::Grid::new("compare-table").striped(true).show(ui, |ui| {
-        for h in ["method", "student %", "best epoch %", "baseline %", "gain (points)", "wins", "ECE"] {
-            ui.label(RichText::new(h).strong());
-        }
-        ui.end_row();
-        for s in summaries {
-            ui.label(&s.loss);
-            ui.label(pct(&s.student));
-            ui.label(pct(&s.student_best));
-            ui.label(pct(&s.baseline));
-            ui.label(s.gain.map_or("–".into(), |g| g.points()));
-            ui.label(format!("{}/{}", s.wins, s.seeds));
-            ui.label(s.ece.map_or("–".into(), |e| format!("{:.3}", e.mean)));
+    egui::Grid::new("compare-table")
+        .striped(true)
+        .show(ui, |ui| {
+            for h in [
+                "method",
+                "student %",
+                "best epoch %",
+                "baseline %",
+                "gain (points)",
+                "wins",
+                "ECE",
+            ] {
+                ui.label(RichText::new(h).strong());
+            }
             ui.end_row();
-        }
-    });
+            for s in summaries {
+                ui.label(&s.loss);
+                ui.label(pct(&s.student));
+                ui.label(pct(&s.student_best));
+                ui.label(pct(&s.baseline));
+                ui.label(s.gain.map_or("–".into(), |g| g.points()));
+                ui.label(format!("{}/{}", s.wins, s.seeds));
+                ui.label(s.ece.map_or("–".into(), |e| format!("{:.3}", e.mean)));
+                ui.end_row();
+            }
+        });
 }

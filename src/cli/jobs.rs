@@ -13,12 +13,23 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 fn list(values: &[f64]) -> String {
-    values.iter().map(f64::to_string).collect::<Vec<_>>().join(",")
+    values
+        .iter()
+        .map(f64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Start the `k`-th of `jobs` child sweeps.
-fn spawn(plan: &Plan, preset: &PathBuf, k: usize, jobs: usize, out: &PathBuf) -> Result<Child, SweepError> {
-    let exe = std::env::current_exe().map_err(|e| SweepError::Write(format!("cannot find this program: {e}")))?;
+fn spawn(
+    plan: &Plan,
+    preset: &PathBuf,
+    k: usize,
+    jobs: usize,
+    out: &PathBuf,
+) -> Result<Child, SweepError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| SweepError::Write(format!("cannot find this program: {e}")))?;
     let losses: Vec<&str> = plan.grid.losses.iter().map(|l| l.short()).collect();
     let threads = (std::thread::available_parallelism().map_or(1, |n| n.get()) / jobs).max(1);
     Command::new(exe)
@@ -51,7 +62,11 @@ pub fn run_jobs(plan: &Plan, jobs: usize, quiet: bool) -> Result<SweepResult, Sw
         children.push(spawn(plan, &preset, k + 1, jobs, out)?);
     }
     let total = plan.grid.cells().len() as u64;
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
     bar.set_style(
         ProgressStyle::with_template("sweep [{bar:30}] {pos}/{len} cells, ETA {eta} ({msg})")
             .expect("a valid template")
@@ -75,7 +90,10 @@ pub fn run_jobs(plan: &Plan, jobs: usize, quiet: bool) -> Result<SweepResult, Sw
         std::thread::sleep(Duration::from_millis(300));
     }
     bar.finish_and_clear();
-    if let Some(k) = codes.iter().position(|c| *c == Some(super::exit::BAD_INPUT)) {
+    if let Some(k) = codes
+        .iter()
+        .position(|c| *c == Some(super::exit::BAD_INPUT))
+    {
         return Err(SweepError::BadInput(format!(
             "sweep process {} refused its shard (see its message above)",
             k + 1

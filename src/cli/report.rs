@@ -120,7 +120,11 @@ pub fn describe_experiment(exp: &Experiment) -> Result<String, String> {
         exp.distill.loss.name(),
         formula.0,
         formula.1,
-        formula.2.iter().map(|n| format!("\n  ({n})")).collect::<String>(),
+        formula
+            .2
+            .iter()
+            .map(|n| format!("\n  ({n})"))
+            .collect::<String>(),
     ))
 }
 

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 pub fn parse_loss(name: &str) -> Result<SoftLoss, String> {
     SoftLoss::from_short(name).ok_or_else(|| {
         let names: Vec<&str> = SoftLoss::ALL.iter().map(|l| l.short()).collect();
-        format!("`{name}` is not a method; expected one of {}", names.join(", "))
+        format!(
+            "`{name}` is not a method; expected one of {}",
+            names.join(", ")
+        )
     })
 }
 
@@ -162,7 +165,10 @@ fn finish(result: &SweepResult, out: &Path, seeds_of: Option<&Grid>) -> i32 {
         out.display()
     );
     if result.stopped {
-        eprintln!("stopped: {} cells not run; run the same command again to resume", result.missing);
+        eprintln!(
+            "stopped: {} cells not run; run the same command again to resume",
+            result.missing
+        );
         return exit::INTERRUPTED;
     }
     if result.missing > 0 {
@@ -181,15 +187,22 @@ fn finish(result: &SweepResult, out: &Path, seeds_of: Option<&Grid>) -> i32 {
 fn seeds_report(grid: &Grid, result: &SweepResult) -> String {
     let rows = &result.rows;
     let of = |f: &dyn Fn(&crate::sweep::rows::CellRow) -> Option<f32>| {
-        MeanStd::of(rows.iter().filter_map(|r| f(r)).map(f64::from))
+        MeanStd::of(rows.iter().filter_map(f).map(f64::from))
     };
     let pct = |m: Option<MeanStd>| m.map_or("–".into(), |m| m.percent());
     let seeds: Vec<String> = grid.seeds.iter().map(|s| s.to_string()).collect();
     let summary: Option<&CellSummary> = result.summaries.first();
     let wins = summary.map_or(0, |s| s.wins);
     let mut lines = vec![
-        format!("over {} seeds ({}), test accuracy %, mean ± std:", rows.len(), seeds.join(", ")),
-        format!("  teacher              {}", pct(of(&|r| r.teacher_accuracy))),
+        format!(
+            "over {} seeds ({}), test accuracy %, mean ± std:",
+            rows.len(),
+            seeds.join(", ")
+        ),
+        format!(
+            "  teacher              {}",
+            pct(of(&|r| r.teacher_accuracy))
+        ),
         format!(
             "  baseline   last epoch {:>15}   best epoch {:>15}",
             pct(of(&|r| r.baseline_accuracy)),

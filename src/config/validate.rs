@@ -291,8 +291,18 @@ fn check_weighting(c: &mut Checker, w: &Weighting) {
     let Weighting::Fixed { soft, hard } = *w else {
         return;
     };
-    c.float("distill.weighting.soft", soft, &ranges::TERM_WEIGHT, "a weight");
-    c.float("distill.weighting.hard", hard, &ranges::TERM_WEIGHT, "a weight");
+    c.float(
+        "distill.weighting.soft",
+        soft,
+        &ranges::TERM_WEIGHT,
+        "a weight",
+    );
+    c.float(
+        "distill.weighting.hard",
+        hard,
+        &ranges::TERM_WEIGHT,
+        "a weight",
+    );
     c.check(
         soft > 0.0 || hard > 0.0,
         "distill.weighting",
@@ -305,18 +315,61 @@ fn check_weighting(c: &mut Checker, w: &Weighting) {
 /// method later must not carry a bad value along unnoticed.
 fn check_methods(c: &mut Checker, d: &DistillConfig) {
     let w = &ranges::TERM_WEIGHT;
-    c.float("distill.dkd.target_weight", d.dkd.target_weight, w, "a weight");
-    c.float("distill.dkd.non_target_weight", d.dkd.non_target_weight, w, "a weight");
-    c.whole("distill.dkd.warmup_epochs", d.dkd.warmup_epochs, &ranges::RAMP_EPOCHS);
-    c.float("distill.dist.inter_weight", d.dist.inter_weight, w, "a weight");
-    c.float("distill.dist.intra_weight", d.dist.intra_weight, w, "a weight");
+    c.float(
+        "distill.dkd.target_weight",
+        d.dkd.target_weight,
+        w,
+        "a weight",
+    );
+    c.float(
+        "distill.dkd.non_target_weight",
+        d.dkd.non_target_weight,
+        w,
+        "a weight",
+    );
+    c.whole(
+        "distill.dkd.warmup_epochs",
+        d.dkd.warmup_epochs,
+        &ranges::RAMP_EPOCHS,
+    );
+    c.float(
+        "distill.dist.inter_weight",
+        d.dist.inter_weight,
+        w,
+        "a weight",
+    );
+    c.float(
+        "distill.dist.intra_weight",
+        d.dist.intra_weight,
+        w,
+        "a weight",
+    );
     c.float("distill.nkd.gamma", d.nkd.gamma, w, "γ");
     let ct = &d.ctkd;
-    c.float("distill.ctkd.t_start", ct.t_start, &ranges::CTKD_T_START, "the lowest T");
-    c.float("distill.ctkd.t_range", ct.t_range, &ranges::CTKD_T_RANGE, "the range of T");
+    c.float(
+        "distill.ctkd.t_start",
+        ct.t_start,
+        &ranges::CTKD_T_START,
+        "the lowest T",
+    );
+    c.float(
+        "distill.ctkd.t_range",
+        ct.t_range,
+        &ranges::CTKD_T_RANGE,
+        "the range of T",
+    );
     c.float("distill.ctkd.theta", ct.theta, &ranges::CTKD_THETA, "θ");
-    c.whole("distill.ctkd.ramp_epochs", ct.ramp_epochs, &ranges::RAMP_EPOCHS);
-    c.float("distill.ctkd.lr", ct.lr, &ranges::CTKD_LR, "the learning rate");
+    c.whole(
+        "distill.ctkd.ramp_epochs",
+        ct.ramp_epochs,
+        &ranges::RAMP_EPOCHS,
+    );
+    c.float(
+        "distill.ctkd.lr",
+        ct.lr,
+        &ranges::CTKD_LR,
+        "the learning rate",
+    );
     let vt = &d.virtual_teacher;
     c.float(
         "distill.virtual_teacher.correct_prob",

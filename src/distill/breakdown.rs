@@ -155,7 +155,9 @@ fn dist(ex: &Example, tau: f32) -> Breakdown {
     let inter = 1.0 - pearson(&ps, &pt);
     let rows = ex.all_teacher.len() / k.max(1);
     let soft_rows = |all: &[f32]| -> Vec<Vec<f32>> {
-        (0..rows).map(|r| softmax(&all[r * k..(r + 1) * k], tau)).collect()
+        (0..rows)
+            .map(|r| softmax(&all[r * k..(r + 1) * k], tau))
+            .collect()
     };
     let (at, as_) = (soft_rows(ex.all_teacher), soft_rows(ex.all_student));
     let intra: Vec<f32> = (0..k)
@@ -174,7 +176,9 @@ fn dist(ex: &Example, tau: f32) -> Breakdown {
         ],
         charts: vec![
             Chart {
-                title: format!("this example's distributions at τ = {tau} (their correlation is the inter-class term)"),
+                title: format!(
+                    "this example's distributions at τ = {tau} (their correlation is the inter-class term)"
+                ),
                 bars: ex.names.to_vec(),
                 series: vec![("teacher", pt), ("student", ps)],
             },
@@ -193,12 +197,23 @@ fn kd_shares(ex: &Example, t: f32, loss: SoftLoss) -> Breakdown {
     let shares: Vec<f32> = pt
         .iter()
         .zip(&ps)
-        .map(|(&p, &q)| if p > 0.0 { t * t * p * (p.ln() - q.max(1e-30).ln()) } else { 0.0 })
+        .map(|(&p, &q)| {
+            if p > 0.0 {
+                t * t * p * (p.ln() - q.max(1e-30).ln())
+            } else {
+                0.0
+            }
+        })
         .collect();
     let total: f32 = shares.iter().sum();
-    let mut lines = vec![format!("T²·KL(p_t‖p_s) at T = {t} for this example: {total:.4}")];
+    let mut lines = vec![format!(
+        "T²·KL(p_t‖p_s) at T = {t} for this example: {total:.4}"
+    )];
     if !loss.uses_teacher() {
-        lines.push(format!("{} does not use the teacher: this is what plain KD would see", loss.name()));
+        lines.push(format!(
+            "{} does not use the teacher: this is what plain KD would see",
+            loss.name()
+        ));
     }
     Breakdown {
         lines,
@@ -248,10 +263,21 @@ mod tests {
         );
         let tckd: f32 = terms.target.into_scalar();
         let nckd: f32 = terms.non_target.into_scalar();
-        assert!(b.lines[0].contains(&format!("{tckd:.4}")), "{} vs {tckd}", b.lines[0]);
-        assert!(b.lines[1].contains(&format!("{nckd:.4}")), "{} vs {nckd}", b.lines[1]);
+        assert!(
+            b.lines[0].contains(&format!("{tckd:.4}")),
+            "{} vs {tckd}",
+            b.lines[0]
+        );
+        assert!(
+            b.lines[1].contains(&format!("{nckd:.4}")),
+            "{} vs {nckd}",
+            b.lines[1]
+        );
         let sum: f32 = b.charts[1].series[0].1.iter().sum();
-        assert!((sum - 1.0).abs() < 1e-5, "renormalised non-target mass {sum}");
+        assert!(
+            (sum - 1.0).abs() < 1e-5,
+            "renormalised non-target mass {sum}"
+        );
     }
 
     /// DIST's inter-class term for a one-example batch equals the tensor loss's.
@@ -280,7 +306,11 @@ mod tests {
             1.0,
         );
         let inter: f32 = terms.inter.into_scalar();
-        assert!(b.lines[0].contains(&format!("{inter:.4}")), "{} vs {inter}", b.lines[0]);
+        assert!(
+            b.lines[0].contains(&format!("{inter:.4}")),
+            "{} vs {inter}",
+            b.lines[0]
+        );
     }
 
     #[test]

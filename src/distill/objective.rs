@@ -154,7 +154,10 @@ fn soft_term(
         }
         SoftLoss::SoftCrossEntropy => {
             let targets = teacher_soft_targets(teacher.members, teacher.combine, t);
-            (soft_cross_entropy(&targets, s, t) * weights.soft_scale(), None)
+            (
+                soft_cross_entropy(&targets, s, t) * weights.soft_scale(),
+                None,
+            )
         }
         SoftLoss::LogitMse => (logit_mse(centred(s), teacher.logits()), None),
         SoftLoss::Dkd => {

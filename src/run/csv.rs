@@ -160,7 +160,10 @@ mod tests {
             },
         ];
         let text = steps_csv(&steps, SoftLoss::Dkd);
-        assert!(text.starts_with(&format!("{STEPS_HEADER},tckd,nckd\n")), "{text}");
+        assert!(
+            text.starts_with(&format!("{STEPS_HEADER},tckd,nckd\n")),
+            "{text}"
+        );
         let back = parse_steps(&text).unwrap();
         assert_eq!(back[0].phase, steps[0].phase);
         assert!(back[0].soft.is_nan() && back[0].terms[0].is_nan());

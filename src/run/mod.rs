@@ -9,11 +9,11 @@ use crate::model::Net;
 use crate::train::{EpochMetrics, History, Outcome, StepMetrics};
 
 mod csv;
+use burn::module::Module;
+use burn::store::{ModuleSnapshot, SafetensorsStore};
 pub use csv::{
     EPOCHS_HEADER, STEPS_HEADER, epochs_csv, parse_epochs, parse_steps, steps_csv, steps_header,
 };
-use burn::module::Module;
-use burn::store::{ModuleSnapshot, SafetensorsStore};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

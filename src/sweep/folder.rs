@@ -45,7 +45,8 @@ impl Manifest {
             why.push(format!("the grid differs: {d}"));
         }
         if !merging && self.shard != there.shard {
-            let name = |s: Option<Shard>| s.map_or("the whole grid".into(), |s| format!("shard {s}"));
+            let name =
+                |s: Option<Shard>| s.map_or("the whole grid".into(), |s| format!("shard {s}"));
             why.push(format!(
                 "it holds {}, this is {}",
                 name(there.shard),
@@ -97,7 +98,8 @@ impl Folder {
                 ));
             }
         } else {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             let text = serde_json::to_string_pretty(manifest).expect("manifests serialise");
             write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
         }
@@ -118,7 +120,8 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
     let path = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not a sweep manifest: {e}", path.display()))
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a sweep manifest: {e}", path.display()))
 }
 
 /// A folder's rows of `file`, none if it does not exist yet.

@@ -131,7 +131,10 @@ impl Grid {
             ));
         }
         if self.alphas != other.alphas {
-            diffs.push(format!("alphas {:?} there, {:?} here", other.alphas, self.alphas));
+            diffs.push(format!(
+                "alphas {:?} there, {:?} here",
+                other.alphas, self.alphas
+            ));
         }
         if self.losses != other.losses {
             let names = |l: &[SoftLoss]| l.iter().map(|l| l.short()).collect::<Vec<_>>().join(",");
@@ -142,7 +145,10 @@ impl Grid {
             ));
         }
         if self.seeds != other.seeds {
-            diffs.push(format!("seeds {:?} there, {:?} here", other.seeds, self.seeds));
+            diffs.push(format!(
+                "seeds {:?} there, {:?} here",
+                other.seeds, self.seeds
+            ));
         }
         (!diffs.is_empty()).then(|| diffs.join("; "))
     }
@@ -221,7 +227,10 @@ mod tests {
             seen.extend(g.shard_cells(Some(Shard { index, count: 5 })));
         }
         assert_eq!(seen.len(), all.len());
-        assert!(all.iter().all(|c| seen.iter().filter(|s| s.same(c)).count() == 1));
+        assert!(
+            all.iter()
+                .all(|c| seen.iter().filter(|s| s.same(c)).count() == 1)
+        );
     }
 
     #[test]
@@ -238,7 +247,10 @@ mod tests {
         let mut b = grid();
         b.temperatures.push(8.0);
         let why = b.difference(&a).unwrap();
-        assert!(why.contains("temperatures [1.0, 4.0] there, [1.0, 4.0, 8.0] here"), "{why}");
+        assert!(
+            why.contains("temperatures [1.0, 4.0] there, [1.0, 4.0, 8.0] here"),
+            "{why}"
+        );
         assert_eq!(a.difference(&grid()), None);
     }
 }

@@ -155,7 +155,12 @@ fn draw_method(
             canvas.fill(x + 1, y + 1, CELL_W - 2, CELL_H - 2, fill);
             if let Some(g) = gain {
                 let mean = format!("{:+.1}", 100.0 * g.mean);
-                canvas.text(x + (CELL_W - Canvas::text_width(&mean, 3)) / 2, y + 5, &mean, 3);
+                canvas.text(
+                    x + (CELL_W - Canvas::text_width(&mean, 3)) / 2,
+                    y + 5,
+                    &mean,
+                    3,
+                );
                 if let Some(s) = g.std {
                     let std = format!("±{:.1}", 100.0 * s);
                     let w = Canvas::text_width(&std, 2);
@@ -173,7 +178,8 @@ fn encode(canvas: &Canvas) -> Vec<u8> {
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc.write_header().expect("PNG header into memory");
-        w.write_image_data(&canvas.rgb).expect("PNG data into memory");
+        w.write_image_data(&canvas.rgb)
+            .expect("PNG data into memory");
     }
     out
 }

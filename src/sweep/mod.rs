@@ -97,7 +97,12 @@ fn check_cells(plan: &Plan) -> Result<(), SweepError> {
     let mut problems: Vec<String> = Vec::new();
     for cell in plan.grid.cells() {
         for p in validate(&cell_experiment(&plan.base, &cell)) {
-            let line = format!("  - {p} (from the grid: {} T={} α={})", cell.loss.short(), cell.temperature, cell.alpha);
+            let line = format!(
+                "  - {p} (from the grid: {} T={} α={})",
+                cell.loss.short(),
+                cell.temperature,
+                cell.alpha
+            );
             if !problems.contains(&line) {
                 problems.push(line);
             }
@@ -137,7 +142,12 @@ pub fn run(
     let mine = plan.grid.shard_cells(plan.shard);
     let todo: Vec<Cell> = mine
         .iter()
-        .filter(|c| !folder.rows.iter().any(|r| r.cell().is_some_and(|d| d.same(c))))
+        .filter(|c| {
+            !folder
+                .rows
+                .iter()
+                .any(|r| r.cell().is_some_and(|d| d.same(c)))
+        })
         .copied()
         .collect();
     let resumed = mine.len() - todo.len();
@@ -228,7 +238,8 @@ fn run_seed(
     let seed_row = Mutex::new(known);
     let baseline_curve = Mutex::new(Vec::new());
     let mut on_teacher = |nets: &[crate::model::Net]| {
-        if !load_saved && base.teacher.weights.is_none()
+        if !load_saved
+            && base.teacher.weights.is_none()
             && let Err(e) = crate::run::save_teacher_bpk(&teacher_dir, nets)
         {
             lock().write_error.get_or_insert(e.to_string());
@@ -259,7 +270,10 @@ fn run_seed(
         let update = CellUpdate {
             row: row.clone(),
             student_curve: curve(&run.epochs),
-            baseline_curve: baseline_curve.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            baseline_curve: baseline_curve
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         };
         let mut st = lock();
         st.folder.rows.push(row);
@@ -313,7 +327,9 @@ fn sort_rows(rows: &mut [CellRow], grid: &Grid) {
 /// rows and seeds united (a cell in two shards is kept once). Returns the merged results.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepResult, SweepError> {
     let Some(first) = dirs.first() else {
-        return Err(SweepError::BadInput("--merge needs at least one folder".into()));
+        return Err(SweepError::BadInput(
+            "--merge needs at least one folder".into(),
+        ));
     };
     let manifest = read_manifest(first).map_err(SweepError::BadInput)?;
     let mut rows: Vec<CellRow> = Vec::new();

@@ -93,7 +93,10 @@ fn summarise_setting(s: &Setting, rows: &[CellRow]) -> Option<CellSummary> {
         baseline: of(&|r| r.baseline_accuracy),
         teacher: of(&|r| r.teacher_accuracy),
         gain: of(&|r| r.gain),
-        wins: mine.iter().filter(|r| r.gain.is_some_and(|g| g > 0.0)).count(),
+        wins: mine
+            .iter()
+            .filter(|r| r.gain.is_some_and(|g| g > 0.0))
+            .count(),
         ece: of(&|r| r.ece),
     })
 }

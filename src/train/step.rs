@@ -12,8 +12,8 @@ use super::phases::FrozenTeacher;
 use super::setup::Trainer;
 use super::summary::{FailureKind, PhaseStatus, RunFailure};
 use super::{Event, Flow, Phase, StepMetrics};
-use crate::data::split;
 use crate::config::SoftLoss;
+use crate::data::split;
 use crate::distill::{LossWeights, StepContext, distillation_loss, hard_cross_entropy};
 use crate::model::Net;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -184,8 +184,15 @@ impl Trainer<'_> {
                     epoch,
                     weights: &weights,
                 };
-                let (next, losses) =
-                    self.step(model, &mut optim, lr, &batch, objective, &mut learned_t, &mut rng);
+                let (next, losses) = self.step(
+                    model,
+                    &mut optim,
+                    lr,
+                    &batch,
+                    objective,
+                    &mut learned_t,
+                    &mut rng,
+                );
                 model = next;
                 step += 1;
                 result.samples += chunk.len();

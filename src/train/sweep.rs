@@ -4,7 +4,9 @@
 
 use super::phases::FrozenTeacher;
 use super::setup::{Sink, prepare};
-use super::{Control, EpochMetrics, History, ModelReport, Phase, RunError, RunFailure, StepMetrics};
+use super::{
+    Control, EpochMetrics, History, ModelReport, Phase, RunError, RunFailure, StepMetrics,
+};
 use crate::config::Experiment;
 use crate::model::{Net, arch_size};
 

@@ -287,8 +287,17 @@ fn the_teacher_assistant_chain_runs_and_prints_its_table() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
-    for row in ["assistant ", "student via TA", "student direct", "baseline "] {
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for row in [
+        "assistant ",
+        "student via TA",
+        "student direct",
+        "baseline ",
+    ] {
         assert!(stdout.contains(row), "{stdout}");
     }
     let summary = |step: &str| -> serde_json::Value {
@@ -298,7 +307,16 @@ fn the_teacher_assistant_chain_runs_and_prints_its_table() {
     let (one, two, three) = (summary("ta-1"), summary("ta-2"), summary("ta-3"));
     assert_eq!(two["teacher"]["status"], "loaded");
     assert_eq!(two["teacher"]["parameters"], one["student"]["parameters"]);
-    assert_eq!(two["teacher"]["test_accuracy"], one["student"]["test_accuracy"]);
-    assert_eq!(three["teacher"]["test_accuracy"], one["teacher"]["test_accuracy"]);
-    assert_eq!(two["baseline"]["test_accuracy"], three["baseline"]["test_accuracy"]);
+    assert_eq!(
+        two["teacher"]["test_accuracy"],
+        one["student"]["test_accuracy"]
+    );
+    assert_eq!(
+        three["teacher"]["test_accuracy"],
+        one["teacher"]["test_accuracy"]
+    );
+    assert_eq!(
+        two["baseline"]["test_accuracy"],
+        three["baseline"]["test_accuracy"]
+    );
 }

@@ -403,9 +403,14 @@ fn the_runs_tab_compares_methods_over_seeds() {
     h.get_by_label("Run comparison").click();
     h.run();
     assert!(h.state().comparison.is_running());
-    assert!(h.state().start_blocked().is_some(), "Start stays blocked while comparing");
     assert!(
-        step_until(&mut h, Duration::from_secs(120), |w| !w.comparison.is_running()),
+        h.state().start_blocked().is_some(),
+        "Start stays blocked while comparing"
+    );
+    assert!(
+        step_until(&mut h, Duration::from_secs(120), |w| !w
+            .comparison
+            .is_running()),
         "the comparison did not finish"
     );
     h.run();
@@ -413,7 +418,11 @@ fn the_runs_tab_compares_methods_over_seeds() {
     assert_eq!(c.error, None);
     let methods: Vec<&str> = c.summaries.iter().map(|s| s.loss.as_str()).collect();
     assert_eq!(methods, ["kd", "dkd"]);
-    assert!(c.summaries.iter().all(|s| s.seeds == 2 && s.student.is_some()));
+    assert!(
+        c.summaries
+            .iter()
+            .all(|s| s.seeds == 2 && s.student.is_some())
+    );
     assert_eq!(c.curves.values().map(Vec::len).collect::<Vec<_>>(), [2, 2]);
     assert!(h.get_all_by_label("gain (points)").count() >= 1);
     assert!(c.folder.as_ref().unwrap().join("cells.csv").is_file());

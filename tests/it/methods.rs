@@ -51,7 +51,10 @@ fn every_method_trains_from_its_preset_and_logs_its_terms() {
         assert!(!steps.is_empty());
         let has_terms = exp.distill.loss.term_names().is_some();
         for st in &steps {
-            assert!(st.soft.is_finite() && st.total.is_finite(), "{name}: {st:?}");
+            assert!(
+                st.soft.is_finite() && st.total.is_finite(),
+                "{name}: {st:?}"
+            );
             assert_eq!(st.terms[0].is_finite(), has_terms, "{name}: {st:?}");
         }
         // The file a run leaves has the method's columns, named.
@@ -71,9 +74,15 @@ fn dkd_terms_make_its_soft_term() {
     exp.train.epochs = 30;
     let (outcome, _) = run(&exp);
     let p = exp.distill.dkd;
-    for st in outcome.history.steps.iter().filter(|s| s.phase == Phase::Student) {
+    for st in outcome
+        .history
+        .steps
+        .iter()
+        .filter(|s| s.phase == Phase::Student)
+    {
         let w = (st.epoch as f64 / p.warmup_epochs as f64).min(1.0);
-        let want = w * (p.target_weight * st.terms[0] as f64 + p.non_target_weight * st.terms[1] as f64);
+        let want =
+            w * (p.target_weight * st.terms[0] as f64 + p.non_target_weight * st.terms[1] as f64);
         assert!(
             (st.soft as f64 - want).abs() <= 1e-4 * want.abs().max(1.0),
             "step {}: soft {} vs {want}",
@@ -100,9 +109,14 @@ fn ctkd_learns_its_temperature_and_logs_it() {
         .collect();
     let start = 1.0 + 20.0 / (1.0 + (-1.0f32).exp());
     assert!((ts[0] - start).abs() < 0.05, "first T {}", ts[0]);
-    let (lo, hi) = ts.iter().fold((f32::MAX, f32::MIN), |(a, b), &t| (a.min(t), b.max(t)));
+    let (lo, hi) = ts
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &t| (a.min(t), b.max(t)));
     assert!(hi - lo > 0.5, "T moved only within [{lo}, {hi}]");
-    assert!(ts.iter().all(|t| (1.0..=21.0).contains(t)), "T left [1, 21]");
+    assert!(
+        ts.iter().all(|t| (1.0..=21.0).contains(t)),
+        "T left [1, 21]"
+    );
 }
 
 /// On an unlabeled transfer set, DKD uses the teacher's predictions in place of the labels and
@@ -119,7 +133,10 @@ fn label_needing_methods_on_an_unlabeled_transfer_set() {
         matches!(e, Event::Notice(n) if n.kind == NoticeKind::LabelStandIn
             && n.text.contains("teacher's predicted class"))
     });
-    assert!(said, "no notice that the teacher's predictions stand in for the labels");
+    assert!(
+        said,
+        "no notice that the teacher's predictions stand in for the labels"
+    );
     let mut smooth = preset("label-smoothing");
     smooth.transfer.labeled = false;
     let err = train::run_blocking(&smooth, &Control::new(), &|_| {}).unwrap_err();
@@ -129,5 +146,8 @@ fn label_needing_methods_on_an_unlabeled_transfer_set() {
         text.contains("distill.loss = LabelSmoothing") && text.contains("unlabeled"),
         "{text}"
     );
-    assert_eq!(SoftLoss::from_short("smooth"), Some(SoftLoss::LabelSmoothing));
+    assert_eq!(
+        SoftLoss::from_short("smooth"),
+        Some(SoftLoss::LabelSmoothing)
+    );
 }

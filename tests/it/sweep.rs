@@ -69,7 +69,13 @@ fn shards_merged_equal_the_single_sweep_and_resuming_skips_finished_cells() {
     assert_eq!(full.missing, 0);
     assert_eq!(full.summaries.len(), 4);
     assert!(full.summaries.iter().all(|s| s.seeds == 2));
-    for file in ["sweep.json", "sweep.csv", "cells.csv", "seeds.csv", "heatmap.png"] {
+    for file in [
+        "sweep.json",
+        "sweep.csv",
+        "cells.csv",
+        "seeds.csv",
+        "heatmap.png",
+    ] {
         assert!(whole.join(file).is_file(), "{file}");
     }
     assert!(whole.join("teachers/seed-11/teacher-0.bpk").is_file());
@@ -83,7 +89,10 @@ fn shards_merged_equal_the_single_sweep_and_resuming_skips_finished_cells() {
     let merged_dir = tmp.path().join("merged");
     let merged = sweep::merge(&[a, b], &merged_dir).unwrap();
     assert_eq!(merged.missing, 0);
-    assert_eq!(untimed(&read_rows(&merged_dir)), untimed(&read_rows(&whole)));
+    assert_eq!(
+        untimed(&read_rows(&merged_dir)),
+        untimed(&read_rows(&whole))
+    );
     assert_eq!(
         std::fs::read_to_string(merged_dir.join("cells.csv")).unwrap(),
         std::fs::read_to_string(whole.join("cells.csv")).unwrap()
@@ -108,7 +117,10 @@ fn shards_merged_equal_the_single_sweep_and_resuming_skips_finished_cells() {
         done.lock().unwrap().push((p.done, p.todo, p.resumed));
     })
     .unwrap();
-    assert_eq!(done.into_inner().unwrap(), vec![(1, 3, 5), (2, 3, 5), (3, 3, 5)]);
+    assert_eq!(
+        done.into_inner().unwrap(),
+        vec![(1, 3, 5), (2, 3, 5), (3, 3, 5)]
+    );
     assert_eq!(untimed(&resumed.rows), untimed(&full.rows));
 }
 
@@ -125,13 +137,19 @@ fn a_folder_of_another_sweep_is_refused_with_what_differs() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("holds another sweep"), "{err}");
-    assert!(err.contains("temperatures [2.0] there, [2.0, 8.0] here"), "{err}");
+    assert!(
+        err.contains("temperatures [2.0] there, [2.0, 8.0] here"),
+        "{err}"
+    );
     let mut other = small;
     other.base.train.epochs = 41;
     let err = sweep::run(&other, &Control::new(), &|_| {})
         .unwrap_err()
         .to_string();
-    assert!(err.contains("different preset (it differs in train)"), "{err}");
+    assert!(
+        err.contains("different preset (it differs in train)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -141,23 +159,56 @@ fn the_command_line_sweeps_methods_and_repeats_runs_over_seeds() {
     std::fs::write(&preset, distillery::config::to_ron_string(&quick())).unwrap();
     let out = tmp.path().join("cmp");
     let o = std::process::Command::new(crate::support::bin())
-        .args(["sweep", preset.to_str().unwrap(), "--losses", "kd,dkd,smooth"])
+        .args([
+            "sweep",
+            preset.to_str().unwrap(),
+            "--losses",
+            "kd,dkd,smooth",
+        ])
         .args(["--seeds", "2", "--quiet", "--out", out.to_str().unwrap()])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     for method in ["kd ", "dkd ", "smooth "] {
-        assert!(stdout.lines().any(|l| l.starts_with(method) && l.contains("/2")), "{stdout}");
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(method) && l.contains("/2")),
+            "{stdout}"
+        );
     }
     // Two processes, each its own shard, merged: the same numbers.
     let parallel = tmp.path().join("parallel");
     let o = std::process::Command::new(crate::support::bin())
-        .args(["sweep", preset.to_str().unwrap(), "--losses", "kd,dkd,smooth"])
-        .args(["--seeds", "2", "--jobs", "2", "--quiet", "--out", parallel.to_str().unwrap()])
+        .args([
+            "sweep",
+            preset.to_str().unwrap(),
+            "--losses",
+            "kd,dkd,smooth",
+        ])
+        .args([
+            "--seeds",
+            "2",
+            "--jobs",
+            "2",
+            "--quiet",
+            "--out",
+            parallel.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(untimed(&read_rows(&parallel)), untimed(&read_rows(&out)));
     let bad = std::process::Command::new(crate::support::bin())
         .args(["sweep", preset.to_str().unwrap(), "--losses", "kd,hinton"])
@@ -175,6 +226,9 @@ fn the_command_line_sweeps_methods_and_repeats_runs_over_seeds() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("over 3 seeds (11, 12, 13)"), "{stdout}");
-    assert!(stdout.contains("last epoch") && stdout.contains("best epoch"), "{stdout}");
+    assert!(
+        stdout.contains("last epoch") && stdout.contains("best epoch"),
+        "{stdout}"
+    );
     assert!(stdout.contains("the student won on"), "{stdout}");
 }

@@ -3,10 +3,11 @@
 
 use super::ExperimentPanel;
 use crate::app::widgets::ranged;
-use crate::config::ranges;
 use crate::config::{Experiment, SoftLoss, Weighting};
+use crate::config::{Range, ranges};
 use crate::distill::formula_lines;
-use egui::{ComboBox, RichText, Ui};
+use egui::emath::Numeric;
+use egui::{ComboBox, Response, RichText, Ui};
 
 impl ExperimentPanel<'_> {
     /// Chooser, hyper-parameters and weighting; not editable while a run is going.
@@ -33,41 +34,131 @@ impl ExperimentPanel<'_> {
     fn params_ui(&mut self, ui: &mut Ui) {
         let d = &mut self.experiment.distill;
         let w = &ranges::TERM_WEIGHT;
-        let mut marks = Vec::new();
+        let mut m = Vec::new();
         match d.loss {
             SoftLoss::Dkd => {
                 let p = &mut d.dkd;
-                marks.push((ranged(ui, &mut p.target_weight, w, "a: TCKD weight"), "distill.dkd.target_weight"));
-                marks.push((ranged(ui, &mut p.non_target_weight, w, "b: NCKD weight"), "distill.dkd.non_target_weight"));
-                marks.push((ranged(ui, &mut p.warmup_epochs, &ranges::RAMP_EPOCHS, "Warm-up epochs"), "distill.dkd.warmup_epochs"));
-                ui.checkbox(&mut p.standardise, "z-score the logits first (logit standardisation)");
+                let field = "distill.dkd.target_weight";
+                control(ui, &mut m, &mut p.target_weight, w, "a: TCKD weight", field);
+                let field = "distill.dkd.non_target_weight";
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.non_target_weight,
+                    w,
+                    "b: NCKD weight",
+                    field,
+                );
+                let (r, field) = (&ranges::RAMP_EPOCHS, "distill.dkd.warmup_epochs");
+                control(ui, &mut m, &mut p.warmup_epochs, r, "Warm-up epochs", field);
+                let text = "z-score the logits first (logit standardisation)";
+                ui.checkbox(&mut p.standardise, text);
             }
             SoftLoss::Dist => {
                 let p = &mut d.dist;
-                marks.push((ranged(ui, &mut p.inter_weight, w, "β: inter-class weight"), "distill.dist.inter_weight"));
-                marks.push((ranged(ui, &mut p.intra_weight, w, "γ: intra-class weight"), "distill.dist.intra_weight"));
+                let field = "distill.dist.inter_weight";
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.inter_weight,
+                    w,
+                    "β: inter-class weight",
+                    field,
+                );
+                let field = "distill.dist.intra_weight";
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.intra_weight,
+                    w,
+                    "γ: intra-class weight",
+                    field,
+                );
             }
             SoftLoss::Ctkd => {
                 let p = &mut d.ctkd;
-                marks.push((ranged(ui, &mut p.t_start, &ranges::CTKD_T_START, "Lowest T"), "distill.ctkd.t_start"));
-                marks.push((ranged(ui, &mut p.t_range, &ranges::CTKD_T_RANGE, "Range of T"), "distill.ctkd.t_range"));
-                marks.push((ranged(ui, &mut p.theta, &ranges::CTKD_THETA, "Starting θ"), "distill.ctkd.theta"));
-                marks.push((ranged(ui, &mut p.ramp_epochs, &ranges::RAMP_EPOCHS, "Reversal ramp epochs"), "distill.ctkd.ramp_epochs"));
-                marks.push((ranged(ui, &mut p.lr, &ranges::CTKD_LR, "θ learning rate"), "distill.ctkd.lr"));
+                let r = &ranges::CTKD_T_START;
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.t_start,
+                    r,
+                    "Lowest T",
+                    "distill.ctkd.t_start",
+                );
+                let r = &ranges::CTKD_T_RANGE;
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.t_range,
+                    r,
+                    "Range of T",
+                    "distill.ctkd.t_range",
+                );
+                let r = &ranges::CTKD_THETA;
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.theta,
+                    r,
+                    "Starting θ",
+                    "distill.ctkd.theta",
+                );
+                let (r, field) = (&ranges::RAMP_EPOCHS, "distill.ctkd.ramp_epochs");
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.ramp_epochs,
+                    r,
+                    "Reversal ramp epochs",
+                    field,
+                );
+                let r = &ranges::CTKD_LR;
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.lr,
+                    r,
+                    "θ learning rate",
+                    "distill.ctkd.lr",
+                );
             }
             SoftLoss::Nkd => {
-                marks.push((ranged(ui, &mut d.nkd.gamma, w, "γ: non-target weight"), "distill.nkd.gamma"));
+                let field = "distill.nkd.gamma";
+                control(
+                    ui,
+                    &mut m,
+                    &mut d.nkd.gamma,
+                    w,
+                    "γ: non-target weight",
+                    field,
+                );
             }
             SoftLoss::LabelSmoothing | SoftLoss::TeacherFree => {
                 let p = &mut d.virtual_teacher;
-                marks.push((ranged(ui, &mut p.correct_prob, &ranges::CORRECT_PROB, "Probability on the label"), "distill.virtual_teacher.correct_prob"));
+                let (r, field) = (
+                    &ranges::CORRECT_PROB,
+                    "distill.virtual_teacher.correct_prob",
+                );
+                control(
+                    ui,
+                    &mut m,
+                    &mut p.correct_prob,
+                    r,
+                    "Probability on the label",
+                    field,
+                );
                 if d.loss == SoftLoss::TeacherFree {
-                    marks.push((ranged(ui, &mut p.multiplier, &ranges::MULTIPLIER, "Multiplier"), "distill.virtual_teacher.multiplier"));
+                    let (r, field) = (&ranges::MULTIPLIER, "distill.virtual_teacher.multiplier");
+                    control(ui, &mut m, &mut p.multiplier, r, "Multiplier", field);
                 }
             }
-            SoftLoss::Kl | SoftLoss::SoftCrossEntropy | SoftLoss::LogitMse | SoftLoss::Standardised => {}
+            SoftLoss::Kl
+            | SoftLoss::SoftCrossEntropy
+            | SoftLoss::LogitMse
+            | SoftLoss::Standardised => {}
         }
-        for (response, field) in marks {
+        for (response, field) in m {
             self.problems.mark(response, field);
         }
     }
@@ -80,7 +171,9 @@ impl ExperimentPanel<'_> {
             ui.radio_value(&mut fixed, false, "α")
                 .on_hover_text("α·soft + (1 − α)·CE, as Hinton et al.");
             ui.radio_value(&mut fixed, true, "two weights")
-                .on_hover_text("w_soft·soft + w_hard·CE, as DKD's and logit standardisation's code");
+                .on_hover_text(
+                    "w_soft·soft + w_hard·CE, as DKD's and logit standardisation's code",
+                );
         });
         match (fixed, &mut d.weighting) {
             (true, Weighting::Fixed { soft, hard }) => {
@@ -101,19 +194,37 @@ impl ExperimentPanel<'_> {
     }
 }
 
+/// A ranged control for one hyper-parameter, remembered with its field for marking problems.
+fn control<N: Numeric>(
+    ui: &mut Ui,
+    marks: &mut Vec<(Response, &'static str)>,
+    value: &mut N,
+    range: &Range<N>,
+    text: &str,
+    field: &'static str,
+) {
+    marks.push((ranged(ui, value, range, text), field));
+}
+
 /// One line on what a method does differently, for the chooser's tooltips.
 pub fn method_blurb(loss: SoftLoss) -> &'static str {
     match loss {
         SoftLoss::Kl => "Hinton et al. 2015: match the teacher's softened distribution",
         SoftLoss::SoftCrossEntropy => "KL plus the teacher's entropy: same gradients, offset loss",
         SoftLoss::LogitMse => "Buciluă et al. 2006: regress the zero-mean logits",
-        SoftLoss::Dkd => "Zhao et al. 2022: weigh the target-class and non-target parts of KD apart",
+        SoftLoss::Dkd => {
+            "Zhao et al. 2022: weigh the target-class and non-target parts of KD apart"
+        }
         SoftLoss::Dist => "Huang et al. 2022: match correlations, per example and per class",
-        SoftLoss::Standardised => "Sun et al. 2024: KD on z-scored logits, so only their relations count",
+        SoftLoss::Standardised => {
+            "Sun et al. 2024: KD on z-scored logits, so only their relations count"
+        }
         SoftLoss::Ctkd => "Li et al. 2023: T is learned against the student, easy to hard",
         SoftLoss::Nkd => "Yang et al. 2023: target term plus renormalised non-target KD",
         SoftLoss::LabelSmoothing => "no teacher: cross-entropy with smoothed labels (the control)",
-        SoftLoss::TeacherFree => "Yuan et al. 2020: KD from a hand-made virtual teacher (the control)",
+        SoftLoss::TeacherFree => {
+            "Yuan et al. 2020: KD from a hand-made virtual teacher (the control)"
+        }
     }
 }
 

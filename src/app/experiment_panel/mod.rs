@@ -43,25 +43,32 @@ impl ExperimentPanel<'_> {
     }
 
     fn distill_ui(&mut self, ui: &mut Ui) {
-        CollapsingHeader::new("Distillation").default_open(true).show(ui, |ui| {
-            let d = &mut self.experiment.distill;
-            let before = (d.temperature.to_bits(), d.alpha.to_bits());
-            let t = ranged(ui, &mut d.temperature, &ranges::TEMPERATURE, "Temperature T");
-            let a = ranged(ui, &mut d.alpha, &ranges::ALPHA, "Soft weight α");
-            // Only a change the user made reaches a running student; drawing changes nothing.
-            let edited = (t.changed() || a.changed())
-                && (d.temperature.to_bits(), d.alpha.to_bits()) != before;
-            self.problems.mark(t, "distill.temperature");
-            self.problems.mark(a, "distill.alpha");
-            if self.running && edited {
-                self.commands.push(Command::LiveWeights {
-                    temperature: d.temperature,
-                    alpha: d.alpha,
-                });
-            }
-            ui.add_enabled_ui(!self.running, |ui| self.method_ui(ui));
-            formula_ui(ui, self.experiment);
-        });
+        CollapsingHeader::new("Distillation")
+            .default_open(true)
+            .show(ui, |ui| {
+                let d = &mut self.experiment.distill;
+                let before = (d.temperature.to_bits(), d.alpha.to_bits());
+                let t = ranged(
+                    ui,
+                    &mut d.temperature,
+                    &ranges::TEMPERATURE,
+                    "Temperature T",
+                );
+                let a = ranged(ui, &mut d.alpha, &ranges::ALPHA, "Soft weight α");
+                // Only a change the user made reaches a running student; drawing changes nothing.
+                let edited = (t.changed() || a.changed())
+                    && (d.temperature.to_bits(), d.alpha.to_bits()) != before;
+                self.problems.mark(t, "distill.temperature");
+                self.problems.mark(a, "distill.alpha");
+                if self.running && edited {
+                    self.commands.push(Command::LiveWeights {
+                        temperature: d.temperature,
+                        alpha: d.alpha,
+                    });
+                }
+                ui.add_enabled_ui(!self.running, |ui| self.method_ui(ui));
+                formula_ui(ui, self.experiment);
+            });
     }
 
     fn transfer_ui(&mut self, ui: &mut Ui, io: Option<IoShape>) {

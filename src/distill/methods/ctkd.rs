@@ -8,7 +8,6 @@
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, sigmoid};
 
-
 /// The gradient multiplier at `epoch` (from 0): `(cos(π·e/n) + 1)/2 − 1`, from 0 down to −1.
 pub fn reversal_lambda(epoch: usize, ramp_epochs: usize) -> f64 {
     if ramp_epochs == 0 {

@@ -7,7 +7,6 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-
 /// The reference's guard in the cosine's denominator.
 const EPS: f64 = 1e-8;
 

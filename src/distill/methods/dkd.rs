@@ -11,7 +11,6 @@ use super::{MASK_OFFSET, kl_from_logs, log_sum_exp, target_mask};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-
 /// The two parts, each including its T² factor, before the weights a and b.
 #[derive(Debug, Clone)]
 pub struct DkdTerms {

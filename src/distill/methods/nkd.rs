@@ -8,7 +8,6 @@ use super::{MASK_OFFSET, target_mask};
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
 
-
 /// The target term and the non-target term (with its T², before γ).
 #[derive(Debug, Clone)]
 pub struct NkdTerms {

@@ -7,7 +7,6 @@ use super::target_mask;
 use burn::prelude::*;
 use burn::tensor::activation::{log_softmax, softmax};
 
-
 /// `[batch, classes]`: `a` at each label, `(1 − a)/(classes − 1)` elsewhere.
 pub fn virtual_targets(labels: Tensor<1, Int>, classes: usize, a: f64) -> Tensor<2> {
     let rest = (1.0 - a) / (classes as f64 - 1.0);
