@@ -77,6 +77,9 @@ pub fn sweep(args: SweepArgs) -> i32 {
             Err(e) => fail_sweep(&e),
         };
     }
+    if let crate::config::Weighting::Fixed { soft, hard } = plan.base.distill.weighting {
+        println!("terms weighted {soft} (soft) and {hard} (hard): the α column is not used");
+    }
     match run_plan(&plan, args.quiet) {
         Ok(result) => finish(&result, &args.out, None),
         Err(e) => fail_sweep(&e),

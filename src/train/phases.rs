@@ -87,6 +87,12 @@ impl Trainer<'_> {
                 alpha: self.exp.distill.alpha,
                 loss: format!("{:?}", self.exp.distill.loss),
                 scale_by_t_squared: self.exp.distill.scale_by_t_squared,
+                weighting: match self.exp.distill.weighting {
+                    crate::config::Weighting::Alpha => "Alpha".into(),
+                    crate::config::Weighting::Fixed { soft, hard } => {
+                        format!("Fixed(soft: {soft}, hard: {hard})")
+                    }
+                },
             },
             compression_ratio: teacher.parameters as f64 / student_parameters as f64,
             teacher,

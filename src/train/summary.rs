@@ -57,6 +57,9 @@ pub struct DistillSettings {
     pub alpha: f64,
     pub loss: String,
     pub scale_by_t_squared: bool,
+    /// How soft and hard terms added up: `Alpha`, or `Fixed(soft: .., hard: ..)`.
+    #[serde(default)]
+    pub weighting: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

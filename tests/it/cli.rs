@@ -284,6 +284,7 @@ fn the_teacher_assistant_chain_runs_and_prints_its_table() {
         .arg(tmp.path())
         .args(["--set", "train.epochs=60", "--set", "teacher.epochs=5"])
         .env("DISTILLERY_BIN", crate::support::bin())
+        .env("SEEDS", "11 12")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -298,10 +299,15 @@ fn the_teacher_assistant_chain_runs_and_prints_its_table() {
         "student direct",
         "baseline ",
     ] {
-        assert!(stdout.contains(row), "{stdout}");
+        assert!(
+            stdout.lines().any(|l| l.contains(row) && l.contains(" ± ")),
+            "{stdout}"
+        );
     }
+    assert!(stdout.contains("over seeds 11, 12"), "{stdout}");
     let summary = |step: &str| -> serde_json::Value {
-        let text = std::fs::read_to_string(tmp.path().join(step).join("summary.json")).unwrap();
+        let dir = tmp.path().join("seed-12").join(step);
+        let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
         serde_json::from_str(&text).unwrap()
     };
     let (one, two, three) = (summary("ta-1"), summary("ta-2"), summary("ta-3"));
