@@ -19,6 +19,9 @@ pub const ACCURACY_PLOT: &str = "curves-accuracy";
 /// The method's own terms (DKD's TCKD and NCKD, CTKD's learned T, …), when it has them.
 pub const TERMS_PLOT: &str = "curves-method-terms";
 
+/// The colour of a method's second term (the first has the student's).
+const TERM_B_COLOR: Color32 = Color32::from_rgb(0x9a, 0x6f, 0xd8);
+
 /// Which plot a step series belongs to.
 fn plot_of(key: (Phase, LossKind)) -> &'static str {
     match key {
@@ -246,11 +249,19 @@ fn loss_line<'a>(
         LossKind::TermA => term_names.map_or("term 1", |n| n[0]),
         LossKind::TermB => term_names.map_or("term 2", |n| n[1]),
     };
+    // A method's two terms share a plot: the second is dashed and in a colour of its own, so
+    // the plot and its legend tell them apart.
+    let (color, style) = if kind == LossKind::TermB {
+        (TERM_B_COLOR, egui_plot::LineStyle::dashed_dense())
+    } else {
+        (base, egui_plot::LineStyle::Solid)
+    };
     Line::new(
         format!("{} {name}", phase.name()),
         PlotPoints::Borrowed(points),
     )
-    .color(base)
+    .color(color)
+    .style(style)
     .width(1.5)
 }
 

@@ -256,12 +256,26 @@ impl LiveRun {
                 combine_name(exp.teacher.combine)
             ),
         };
+        let d = &exp.distill;
+        let method = if d.loss == crate::config::SoftLoss::Kl {
+            String::new()
+        } else {
+            format!("{}, ", d.loss.name())
+        };
+        let t = match (d.loss, self.view.learned_temperature) {
+            (crate::config::SoftLoss::Ctkd, Some(t)) => format!("T learned, {t:.2} now"),
+            (crate::config::SoftLoss::Ctkd, None) => "T learned".to_string(),
+            _ => format!("T = {}", self.temperature()),
+        };
+        let weights = match d.weighting {
+            crate::config::Weighting::Alpha => format!("α = {}", self.alpha()),
+            crate::config::Weighting::Fixed { soft, hard } => {
+                format!("weights {soft} (soft) and {hard} (hard)")
+            }
+        };
         format!(
-            "Run \u{201c}{}\u{201d}: T = {}, α = {}, seed {}, {teacher}",
-            exp.name,
-            self.temperature(),
-            self.alpha(),
-            exp.seed
+            "Run \u{201c}{}\u{201d}: {method}{t}, {weights}, seed {}, {teacher}",
+            exp.name, exp.seed
         )
     }
 
