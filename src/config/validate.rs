@@ -555,7 +555,7 @@ mod tests {
     #[test]
     fn validation_limits_are_the_shared_ranges() {
         use ranges::*;
-        let floats: [Field<f64>; 12] = [
+        let floats: [Field<f64>; 23] = [
             ("data.test_fraction", TEST_FRACTION, |e, v| {
                 e.data.test_fraction = v
             }),
@@ -604,11 +604,50 @@ mod tests {
             ("train.weight_decay", WEIGHT_DECAY, |e, v| {
                 e.train.weight_decay = v
             }),
+            ("distill.dkd.target_weight", TERM_WEIGHT, |e, v| {
+                e.distill.dkd.target_weight = v
+            }),
+            ("distill.dkd.non_target_weight", TERM_WEIGHT, |e, v| {
+                e.distill.dkd.non_target_weight = v
+            }),
+            ("distill.dist.inter_weight", TERM_WEIGHT, |e, v| {
+                e.distill.dist.inter_weight = v
+            }),
+            ("distill.dist.intra_weight", TERM_WEIGHT, |e, v| {
+                e.distill.dist.intra_weight = v
+            }),
+            ("distill.nkd.gamma", TERM_WEIGHT, |e, v| {
+                e.distill.nkd.gamma = v
+            }),
+            ("distill.ctkd.t_start", CTKD_T_START, |e, v| {
+                e.distill.ctkd.t_start = v
+            }),
+            ("distill.ctkd.t_range", CTKD_T_RANGE, |e, v| {
+                e.distill.ctkd.t_range = v
+            }),
+            ("distill.ctkd.theta", CTKD_THETA, |e, v| {
+                e.distill.ctkd.theta = v
+            }),
+            ("distill.ctkd.lr", CTKD_LR, |e, v| e.distill.ctkd.lr = v),
+            (
+                "distill.virtual_teacher.correct_prob",
+                CORRECT_PROB,
+                |e, v| e.distill.virtual_teacher.correct_prob = v,
+            ),
+            ("distill.virtual_teacher.multiplier", MULTIPLIER, |e, v| {
+                e.distill.virtual_teacher.multiplier = v
+            }),
         ];
         for (field, range, set) in floats {
             limits_are(field, &range.allowed(), float_edges(&range), set);
         }
-        let wholes: [Field<usize>; 11] = [
+        let wholes: [Field<usize>; 13] = [
+            ("distill.dkd.warmup_epochs", RAMP_EPOCHS, |e, v| {
+                e.distill.dkd.warmup_epochs = v
+            }),
+            ("distill.ctkd.ramp_epochs", RAMP_EPOCHS, |e, v| {
+                e.distill.ctkd.ramp_epochs = v
+            }),
             ("data.source.classes", SYNTHETIC_CLASSES, |e, v| {
                 if let DataSource::Synthetic(s) = &mut e.data.source {
                     s.classes = v;

@@ -7,7 +7,7 @@ use distillery::app::{Launch, RunState, ScriptedDialogs, Workbench};
 use distillery::config::ranges::{self, Range};
 use distillery::config::{
     self, ArchSpec, CnnSpec, DataSource, DeviceChoice, Experiment, MlpSpec, OptimizerSpec,
-    SyntheticSpec, TransferSource,
+    SoftLoss, SyntheticSpec, TransferSource, Weighting,
 };
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -134,7 +134,7 @@ fn whole_values(r: &Range<usize>) -> Vec<usize> {
 /// Every numeric field of an experiment, each at every value `float_values` or
 /// `whole_values` gives for its range: (what, experiment).
 fn cases() -> Vec<(String, Experiment)> {
-    let floats: [Field<f64>; 13] = [
+    let floats: [Field<f64>; 24] = [
         (
             "data.test_fraction",
             digits,
@@ -204,8 +204,108 @@ fn cases() -> Vec<(String, Experiment)> {
             ranges::WEIGHT_DECAY,
             |e, v| e.train.weight_decay = v,
         ),
+        // Each method's controls, with the method chosen so they are drawn.
+        (
+            "distill.dkd.target_weight",
+            digits,
+            ranges::TERM_WEIGHT,
+            |e, v| {
+                e.distill.loss = SoftLoss::Dkd;
+                e.distill.dkd.target_weight = v
+            },
+        ),
+        (
+            "distill.dkd.non_target_weight",
+            digits,
+            ranges::TERM_WEIGHT,
+            |e, v| {
+                e.distill.loss = SoftLoss::Dkd;
+                e.distill.dkd.non_target_weight = v
+            },
+        ),
+        (
+            "distill.dist.inter_weight",
+            digits,
+            ranges::TERM_WEIGHT,
+            |e, v| {
+                e.distill.loss = SoftLoss::Dist;
+                e.distill.dist.inter_weight = v
+            },
+        ),
+        (
+            "distill.dist.intra_weight",
+            digits,
+            ranges::TERM_WEIGHT,
+            |e, v| {
+                e.distill.loss = SoftLoss::Dist;
+                e.distill.dist.intra_weight = v
+            },
+        ),
+        ("distill.nkd.gamma", digits, ranges::TERM_WEIGHT, |e, v| {
+            e.distill.loss = SoftLoss::Nkd;
+            e.distill.nkd.gamma = v
+        }),
+        (
+            "distill.ctkd.t_start",
+            digits,
+            ranges::CTKD_T_START,
+            |e, v| {
+                e.distill.loss = SoftLoss::Ctkd;
+                e.distill.ctkd.t_start = v
+            },
+        ),
+        (
+            "distill.ctkd.t_range",
+            digits,
+            ranges::CTKD_T_RANGE,
+            |e, v| {
+                e.distill.loss = SoftLoss::Ctkd;
+                e.distill.ctkd.t_range = v
+            },
+        ),
+        ("distill.ctkd.theta", digits, ranges::CTKD_THETA, |e, v| {
+            e.distill.loss = SoftLoss::Ctkd;
+            e.distill.ctkd.theta = v
+        }),
+        ("distill.ctkd.lr", digits, ranges::CTKD_LR, |e, v| {
+            e.distill.loss = SoftLoss::Ctkd;
+            e.distill.ctkd.lr = v
+        }),
+        (
+            "distill.virtual_teacher.correct_prob",
+            digits,
+            ranges::CORRECT_PROB,
+            |e, v| {
+                e.distill.loss = SoftLoss::TeacherFree;
+                e.distill.virtual_teacher.correct_prob = v
+            },
+        ),
+        (
+            "distill.weighting.soft",
+            digits,
+            ranges::TERM_WEIGHT,
+            |e, v| e.distill.weighting = Weighting::Fixed { soft: v, hard: 0.5 },
+        ),
     ];
-    let wholes: [Field<usize>; 11] = [
+    let wholes: [Field<usize>; 13] = [
+        (
+            "distill.dkd.warmup_epochs",
+            digits,
+            ranges::RAMP_EPOCHS,
+            |e, v| {
+                e.distill.loss = SoftLoss::Dkd;
+                e.distill.dkd.warmup_epochs = v
+            },
+        ),
+        (
+            "distill.ctkd.ramp_epochs",
+            digits,
+            ranges::RAMP_EPOCHS,
+            |e, v| {
+                e.distill.loss = SoftLoss::Ctkd;
+                e.distill.ctkd.ramp_epochs = v
+            },
+        ),
         (
             "data.source.classes",
             synthetic,
