@@ -127,6 +127,30 @@ const CASES: &[(&str, &[&str])] = &[
         "idx-dimension-mismatch.ron",
         &["labels-as-images", "1 dimension"],
     ),
+    (
+        "dkd-negative-weight.ron",
+        &["distill.dkd.non_target_weight = -8.0", "between 0 and 100"],
+    ),
+    (
+        "ctkd-zero-lr.ron",
+        &["distill.ctkd.lr = 0.0", "greater than 0"],
+    ),
+    (
+        "smooth-unlabeled.ron",
+        &["distill.loss = LabelSmoothing", "transfer set is unlabeled"],
+    ),
+    (
+        "weights-both-zero.ron",
+        &["distill.weighting", "trains nothing"],
+    ),
+    (
+        "unknown-method.ron",
+        &["unknown variant `Dkdd`", "did you mean `dkd`"],
+    ),
+    (
+        "dkd-unknown-param.ron",
+        &["unknown field `tckd_weight`", "target_weight"],
+    ),
 ];
 
 fn distillery(args: &[&str]) -> (Option<i32>, String) {

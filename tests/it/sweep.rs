@@ -217,6 +217,19 @@ fn the_command_line_sweeps_methods_and_repeats_runs_over_seeds() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("`hinton` is not a method"));
+    // A grid value out of range is refused before anything trains, naming the value.
+    let bad_t = std::process::Command::new(crate::support::bin())
+        .args(["sweep", preset.to_str().unwrap(), "--temperatures", "2,0"])
+        .args(["--out", tmp.path().join("bad-t").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&bad_t.stderr);
+    assert_eq!(bad_t.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("distill.temperature = 0.0") && err.contains("from the grid: kd T=0"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("bad-t").join("sweep.csv").exists());
     let seeds_out = tmp.path().join("seeds");
     let o = std::process::Command::new(crate::support::bin())
         .args(["run", preset.to_str().unwrap(), "--seeds", "3", "--quiet"])
