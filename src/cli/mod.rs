@@ -1,5 +1,6 @@
 //! The command line: `run`, `check` and `gui`, thin over `config`, `train` and `run`.
 
+mod gradients;
 mod jobs;
 mod progress;
 mod report;
@@ -87,6 +88,16 @@ pub enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Hinton's high-temperature limit on real logits: the KD gradient (×T²) against logit
+    /// matching's, by cosine and norm ratio, from T = 1 to 50, raw and zero-mean.
+    Gradients {
+        preset: PathBuf,
+        #[command(flatten)]
+        inputs: Inputs,
+        /// Folder for gradients.csv and gradients.png.
+        #[arg(long, default_value = "gradients")]
+        out: PathBuf,
     },
     /// Time a preset's training phases over several runs (nothing written to disk).
     Bench {
@@ -189,6 +200,11 @@ pub fn main() -> i32 {
         #[cfg(not(feature = "app"))]
         None | Some(Command::Gui { .. }) => no_window(),
         Some(Command::Check { preset, inputs }) => check(&preset, &inputs),
+        Some(Command::Gradients {
+            preset,
+            inputs,
+            out,
+        }) => gradients::gradients(&preset, &inputs, out),
         Some(Command::Bench {
             preset,
             inputs,

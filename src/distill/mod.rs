@@ -4,6 +4,7 @@
 
 pub mod breakdown;
 mod formula;
+pub mod gradients;
 pub mod host;
 pub mod methods;
 mod objective;

@@ -34,6 +34,9 @@ fn glyph(c: char) -> Option<[u8; 5]> {
         'T' => [0b111, 0b010, 0b010, 0b010, 0b010],
         'a' => [0b000, 0b011, 0b101, 0b101, 0b011],
         'c' => [0b000, 0b011, 0b100, 0b100, 0b011],
+        'r' => [0b000, 0b101, 0b110, 0b100, 0b100],
+        'z' => [0b000, 0b111, 0b010, 0b100, 0b111],
+        'w' => [0b000, 0b101, 0b101, 0b111, 0b111],
         'd' => [0b001, 0b011, 0b101, 0b101, 0b011],
         'e' => [0b010, 0b101, 0b111, 0b100, 0b011],
         'f' => [0b011, 0b100, 0b110, 0b100, 0b100],
@@ -51,14 +54,15 @@ fn glyph(c: char) -> Option<[u8; 5]> {
     })
 }
 
-struct Canvas {
+/// An RGB image drawn pixel by pixel (also the gradients plot's).
+pub(crate) struct Canvas {
     width: usize,
     height: usize,
     rgb: Vec<u8>,
 }
 
 impl Canvas {
-    fn new(width: usize, height: usize) -> Self {
+    pub(crate) fn new(width: usize, height: usize) -> Self {
         Canvas {
             width,
             height,
@@ -66,7 +70,7 @@ impl Canvas {
         }
     }
 
-    fn fill(&mut self, x0: usize, y0: usize, w: usize, h: usize, c: [u8; 3]) {
+    pub(crate) fn fill(&mut self, x0: usize, y0: usize, w: usize, h: usize, c: [u8; 3]) {
         for y in y0..(y0 + h).min(self.height) {
             for x in x0..(x0 + w).min(self.width) {
                 let i = (y * self.width + x) * 3;
@@ -76,7 +80,7 @@ impl Canvas {
     }
 
     /// Text at `(x, y)`, each font pixel `scale` pixels square; unknown characters skipped.
-    fn text(&mut self, x: usize, y: usize, s: &str, scale: usize) {
+    pub(crate) fn text(&mut self, x: usize, y: usize, s: &str, scale: usize) {
         let mut cx = x;
         for c in s.chars() {
             if let Some(rows) = glyph(c) {
@@ -171,7 +175,7 @@ fn draw_method(
     }
 }
 
-fn encode(canvas: &Canvas) -> Vec<u8> {
+pub(crate) fn encode(canvas: &Canvas) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, canvas.width as u32, canvas.height as u32);
