@@ -353,7 +353,7 @@ fn gradients_writes_the_high_temperature_comparison() {
     assert_eq!(rows.len(), 50, "25 temperatures, raw and zero-mean");
     let cosine = |zero_mean: &str, first: bool| -> f32 {
         let mut it = rows.iter().filter(|r| r[1] == zero_mean);
-        let row = if first { it.next() } else { it.last() };
+        let row = if first { it.next() } else { it.next_back() };
         row.unwrap()[2].parse().unwrap()
     };
     assert!(cosine("true", false) > cosine("true", true), "{csv}");
