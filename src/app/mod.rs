@@ -7,6 +7,7 @@ mod breakdown;
 mod command;
 mod compare;
 mod curves;
+mod diagnostics;
 mod dialog_routing;
 mod dialogs;
 mod experiment_panel;
@@ -30,6 +31,7 @@ mod workbench;
 
 pub use command::Command;
 pub use curves::{ACCURACY_PLOT, HARD_PLOT, SOFT_PLOT, TOTAL_PLOT};
+pub use diagnostics::run_gradients;
 pub use dialogs::{DialogKind, DialogRequest, FileDialogs, RfdDialogs, ScriptedDialogs};
 pub use frame_stats::FrameStats;
 pub use messages::Message;

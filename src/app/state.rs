@@ -11,20 +11,22 @@ pub enum Tab {
     Probabilities,
     Temperature,
     Regions,
+    Diagnostics,
     Runs,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Curves,
         Tab::Probabilities,
         Tab::Temperature,
         Tab::Regions,
+        Tab::Diagnostics,
         Tab::Runs,
     ];
 
     /// The tab a command-line name (`curves`, `probabilities`, `temperature`, `regions`,
-    /// `runs`) stands for.
+    /// `diagnostics`, `runs`) stands for.
     pub fn from_name(name: &str) -> Option<Tab> {
         Tab::ALL
             .into_iter()
@@ -37,6 +39,7 @@ impl Tab {
             Tab::Probabilities => "Probabilities",
             Tab::Temperature => "Temperature",
             Tab::Regions => "Decision regions",
+            Tab::Diagnostics => "Diagnostics",
             Tab::Runs => "Runs",
         }
     }

@@ -411,6 +411,18 @@ impl Workbench {
                 let view = shown_run(&self.live, &self.preview).map(|r| &r.view);
                 regions_ui(ui, view, &self.preview, &mut self.region_textures);
             }
+            Tab::Diagnostics => {
+                let run = shown_run(&self.live, &self.preview);
+                let names = run
+                    .and_then(LiveRun::class_names)
+                    .map(<[String]>::to_vec)
+                    .unwrap_or_default();
+                let classes = run
+                    .and_then(|r| r.view.setup.as_ref())
+                    .map_or(names.len(), |s| s.data.classes);
+                let names = super::bars::names_for(&names, classes);
+                super::diagnostics::diagnostics_ui(ui, run, &names);
+            }
             Tab::Runs => {
                 let blocked = self.start_blocked().is_some();
                 runs_ui(ui, &mut self.runs, &mut self.commands);

@@ -128,7 +128,7 @@ pub enum Command {
         /// Seconds to wait before the screenshot.
         #[arg(long)]
         after: Option<f64>,
-        /// Tab to show: curves, probabilities, temperature, regions or runs.
+        /// Tab to show: curves, probabilities, temperature, regions, diagnostics or runs.
         #[arg(long, value_parser = parse_tab)]
         tab: Option<Tab>,
         /// Print the frame times (p50, p95, max) and the training speed on exit.
@@ -156,8 +156,9 @@ type Tab = String;
 
 #[cfg(feature = "app")]
 fn parse_tab(name: &str) -> Result<Tab, String> {
-    crate::app::Tab::from_name(name)
-        .ok_or_else(|| "expected curves, probabilities, temperature, regions or runs".to_string())
+    crate::app::Tab::from_name(name).ok_or_else(|| {
+        "expected curves, probabilities, temperature, regions, diagnostics or runs".to_string()
+    })
 }
 
 #[cfg(not(feature = "app"))]

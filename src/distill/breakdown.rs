@@ -102,7 +102,7 @@ fn dkd(ex: &Example, t: f32, d: &DistillConfig) -> Breakdown {
     Breakdown {
         lines: vec![
             format!(
-                "TCKD = T²·KL(b_t‖b_s) = {tckd:.4}: how sure each model is of \"{label}\" at T = {t}"
+                "TCKD = T²·KL(b_t || b_s) = {tckd:.4}: how sure each model is of \"{label}\" at T = {t}"
             ),
             format!(
                 "NCKD = T²·KL over the other classes = {nckd:.4}: the dark knowledge, weighted b = {} against a = {}",
@@ -207,7 +207,7 @@ fn kd_shares(ex: &Example, t: f32, loss: SoftLoss) -> Breakdown {
         .collect();
     let total: f32 = shares.iter().sum();
     let mut lines = vec![format!(
-        "T²·KL(p_t‖p_s) at T = {t} for this example: {total:.4}"
+        "T²·KL(p_t || p_s) at T = {t} for this example: {total:.4}"
     )];
     if !loss.uses_teacher() {
         lines.push(format!(

@@ -23,7 +23,7 @@ fn soft_formula(d: &DistillConfig, batch: usize) -> (String, String) {
             format!("{n2}H(p_t({t:.2}), p_s({t:.2}))"),
         ),
         SoftLoss::LogitMse => (
-            "MSE(z_s − z̄_s, z_t − z̄_t)".into(),
+            "MSE(z_s − mean z_s, z_t − mean z_t)".into(),
             "MSE of the zero-mean logits".into(),
         ),
         SoftLoss::Dkd => {
@@ -51,13 +51,13 @@ fn soft_formula(d: &DistillConfig, batch: usize) -> (String, String) {
             ),
         ),
         SoftLoss::Standardised => (
-            "T²·KL(p_t(ẑ_t/T)‖p_s(ẑ_s/T)), ẑ = (z − mean)/std".into(),
+            "T²·KL(p_t(z*_t/T)‖p_s(z*_s/T)), z* = (z − mean)/std".into(),
             format!("{:.1}·KL at base T = {t:.2} of the z-scored logits", t * t),
         ),
         SoftLoss::Ctkd => {
             let c = &d.ctkd;
             (
-                "T_θ²·KL(p_t(T_θ)‖p_s(T_θ)), T_θ = T₀ + R·σ(θ)".into(),
+                "T_θ²·KL(p_t(T_θ)‖p_s(T_θ)), T_θ = T_min + R·σ(θ)".into(),
                 format!(
                     "T_θ = {} + {}·σ(θ), θ from {} against the student, reversal ramp {} epochs",
                     c.t_start, c.t_range, c.theta, c.ramp_epochs
@@ -65,9 +65,9 @@ fn soft_formula(d: &DistillConfig, batch: usize) -> (String, String) {
             )
         }
         SoftLoss::Nkd => (
-            "−t_y·log s_y + γ·T²·H(t̂(T), ŝ(T)) over the other classes".into(),
+            "−t_y·log s_y + γ·T²·H(t'(T), s'(T)) over the other classes".into(),
             format!(
-                "−t_y·log s_y + {}·{:.1}·H(t̂({t:.2}), ŝ({t:.2}))",
+                "−t_y·log s_y + {}·{:.1}·H(t'({t:.2}), s'({t:.2}))",
                 d.nkd.gamma,
                 t * t
             ),

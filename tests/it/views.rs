@@ -417,3 +417,70 @@ fn a_damaged_or_invalid_run_folder_is_a_message_not_a_panic() {
         "the run is listed"
     );
 }
+
+/// The Diagnostics tab after a run: each model's ECE, a confusion matrix per model with its
+/// error count equal to the test errors its accuracy implies, and the gradient comparison on
+/// the run's own logits, zero-mean agreement highest at the highest T.
+#[test]
+fn the_diagnostics_tab_shows_calibration_confusion_and_the_gradient_limit() {
+    let _serial = crate::support::training_lock();
+    let mut h = crate::gui::harness(ScriptedDialogs::default());
+    let mut exp = preset("digits-few-labels");
+    exp.teacher.epochs = 5;
+    exp.train.epochs = 60;
+    h.state_mut().experiment = exp;
+    train_to_the_end(&mut h);
+    show(&mut h, Tab::Diagnostics);
+    let labels: Vec<String> = painted_texts(&h).into_iter().map(|(_, t)| t).collect();
+    let labels = labels.join("\n");
+    assert!(
+        labels.contains("teacher ECE") && labels.contains("student ECE"),
+        "{labels}"
+    );
+    let summary = h
+        .state()
+        .live
+        .as_ref()
+        .unwrap()
+        .view
+        .summary
+        .clone()
+        .unwrap();
+    let test = summary.data.test_examples as f32;
+    for (name, m) in [
+        ("teacher", &summary.teacher),
+        ("student", summary.student.as_ref().unwrap()),
+    ] {
+        let errors = (test * (1.0 - m.test_accuracy.unwrap())).round() as u32;
+        assert!(
+            labels.contains(&format!("{name}: {errors} errors")),
+            "{name}: {labels}"
+        );
+    }
+    let run = h.state().live.as_ref().unwrap();
+    let points = distillery::app::run_gradients(run).unwrap();
+    let zero_mean: Vec<_> = points.iter().filter(|p| p.zero_mean).collect();
+    assert!(zero_mean.last().unwrap().cosine > zero_mean[0].cosine);
+    assert!(
+        zero_mean.last().unwrap().cosine > 0.97,
+        "{:?}",
+        zero_mean.last()
+    );
+    // Every method's breakdown of an example draws (each with its own labels and charts),
+    // and every method's formula box.
+    show(&mut h, Tab::Probabilities);
+    h.get_by_label_contains("sees this example").click();
+    settle(&mut h);
+    for loss in distillery::config::SoftLoss::ALL {
+        h.state_mut().live.as_mut().unwrap().experiment.distill.loss = loss;
+        h.state_mut().experiment.distill.loss = loss;
+        settle(&mut h);
+        let texts: Vec<String> = painted_texts(&h).into_iter().map(|(_, t)| t).collect();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t == &format!("How {} sees this example", loss.name())),
+            "{loss:?}"
+        );
+    }
+}

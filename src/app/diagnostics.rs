@@ -1,0 +1,203 @@
+//! The Diagnostics tab: how each model of the run is calibrated (a reliability diagram and
+//! the ECE at T = 1), where it errs (confusion matrices), and Hinton's high-temperature limit
+//! on the run's own logits (the KD gradient against logit matching's as T rises).
+
+use super::session::LiveRun;
+use super::style::role_color;
+use crate::distill::gradients::{GradientPoint, compare, temperatures};
+use crate::train::{ModelReport, Role};
+use egui::{Color32, RichText, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+
+/// Test examples the gradient comparison uses, as `distillery gradients` does.
+const BATCH: usize = 256;
+
+pub fn diagnostics_ui(ui: &mut Ui, run: Option<&LiveRun>, names: &[String]) {
+    let Some(run) = run else {
+        ui.label("Press Start: calibration, confusion matrices and the gradient comparison appear for the run.");
+        return;
+    };
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        gradients_ui(ui, run);
+        match &run.view.summary {
+            Some(summary) => {
+                let models: Vec<(Role, &ModelReport)> = [
+                    (Role::Teacher, Some(&summary.teacher)),
+                    (Role::Baseline, summary.baseline.as_ref()),
+                    (Role::Student, summary.student.as_ref()),
+                ]
+                .into_iter()
+                .filter_map(|(r, m)| Some((r, m?)))
+                .filter(|(_, m)| m.ece.is_some())
+                .collect();
+                reliability_ui(ui, &models);
+                confusion_ui(ui, &models, names);
+            }
+            None => {
+                ui.label("Calibration and confusion matrices appear when the run ends.");
+            }
+        }
+    });
+}
+
+/// The comparison on the run's teacher and student test logits (first examples).
+pub fn run_gradients(run: &LiveRun) -> Option<Vec<GradientPoint>> {
+    let t = run.view.logits.get(&Role::Teacher)?;
+    let s = run.view.logits.get(&Role::Student)?;
+    let k = s.classes;
+    let n = (s.members.first()?.len() / k).min(BATCH);
+    let m = t.members.len() as f32;
+    let teacher: Vec<f32> = (0..n * k)
+        .map(|i| t.members.iter().map(|v| v[i]).sum::<f32>() / m)
+        .collect();
+    Some(compare(
+        &s.members[0][..n * k],
+        &teacher,
+        k,
+        &temperatures(),
+    ))
+}
+
+fn gradients_ui(ui: &mut Ui, run: &LiveRun) {
+    ui.label(
+        RichText::new("KD against logit matching as T rises (Hinton et al. 2015, §2.1)").strong(),
+    );
+    let Some(points) = run_gradients(run) else {
+        ui.label(
+            "Needs the teacher's and the student's test logits (after the student's first epoch).",
+        );
+        return;
+    };
+    ui.label(
+        "cosine and norm ratio between the gradient of T²·KL and the logit-matching gradient (z − v)/N on the \
+         student's logits, first 256 test examples; with zero-mean logits both tend to 1",
+    );
+    let series = |zero_mean: bool, f: fn(&GradientPoint) -> f32| -> Vec<[f64; 2]> {
+        points
+            .iter()
+            .filter(|p| p.zero_mean == zero_mean)
+            .map(|p| [(p.temperature as f64).log10(), f(p) as f64])
+            .collect()
+    };
+    Plot::new("diagnostics-gradients")
+        .height(200.0)
+        .legend(Legend::default())
+        .x_axis_label("temperature T (log axis)")
+        .x_axis_formatter(|mark, _| format!("{:.0}", 10f64.powf(mark.value)))
+        .include_y(0.0)
+        .include_y(1.2)
+        .show(ui, |plot| {
+            plot.line(
+                Line::new(
+                    "cosine, zero-mean logits",
+                    PlotPoints::new(series(true, |p| p.cosine)),
+                )
+                .width(2.0),
+            );
+            plot.line(
+                Line::new(
+                    "cosine, raw logits",
+                    PlotPoints::new(series(false, |p| p.cosine)),
+                )
+                .width(2.0),
+            );
+            plot.line(
+                Line::new(
+                    "norm ratio, zero-mean",
+                    PlotPoints::new(series(true, |p| p.norm_ratio)),
+                )
+                .width(1.5),
+            );
+        });
+}
+
+fn reliability_ui(ui: &mut Ui, models: &[(Role, &ModelReport)]) {
+    ui.label(RichText::new("Calibration at T = 1: reliability diagram (15 bins) and ECE").strong());
+    let eces: Vec<String> = models
+        .iter()
+        .map(|(r, m)| format!("{} ECE {:.3}", r.name(), m.ece.unwrap_or(f32::NAN)))
+        .collect();
+    ui.label(eces.join(" · "));
+    Plot::new("diagnostics-reliability")
+        .height(220.0)
+        .legend(Legend::default())
+        .x_axis_label("confidence (top probability)")
+        .y_axis_label("accuracy")
+        .include_x(0.0)
+        .include_x(1.0)
+        .include_y(0.0)
+        .include_y(1.0)
+        .show(ui, |plot| {
+            plot.line(
+                Line::new(
+                    "perfect calibration",
+                    PlotPoints::new(vec![[0.0, 0.0], [1.0, 1.0]]),
+                )
+                .color(Color32::GRAY),
+            );
+            for (role, m) in models {
+                let pts: Vec<[f64; 2]> = m
+                    .reliability
+                    .iter()
+                    .filter_map(|b| Some([b.confidence? as f64, b.accuracy? as f64]))
+                    .collect();
+                plot.line(
+                    Line::new(role.name(), PlotPoints::new(pts.clone())).color(role_color(*role)),
+                );
+                plot.points(
+                    Points::new(role.name(), PlotPoints::new(pts))
+                        .color(role_color(*role))
+                        .radius(3.0),
+                );
+            }
+        });
+}
+
+fn confusion_ui(ui: &mut Ui, models: &[(Role, &ModelReport)], names: &[String]) {
+    ui.label(
+        RichText::new("Confusion matrices on the test set (rows: true class, columns: predicted)")
+            .strong(),
+    );
+    ui.horizontal_wrapped(|ui| {
+        for (role, m) in models {
+            ui.vertical(|ui| {
+                let errors: u32 = m
+                    .confusion
+                    .iter()
+                    .enumerate()
+                    .map(|(i, row)| row.iter().sum::<u32>() - row.get(i).copied().unwrap_or(0))
+                    .sum();
+                ui.colored_label(
+                    role_color(*role),
+                    format!("{}: {errors} errors", role.name()),
+                );
+                egui::Grid::new(("confusion", role.name()))
+                    .spacing([4.0, 1.0])
+                    .show(ui, |ui| {
+                        ui.label("");
+                        for c in 0..m.confusion.len() {
+                            ui.label(
+                                RichText::new(names.get(c).map_or("?", String::as_str)).small(),
+                            );
+                        }
+                        ui.end_row();
+                        for (i, row) in m.confusion.iter().enumerate() {
+                            ui.label(
+                                RichText::new(names.get(i).map_or("?", String::as_str)).small(),
+                            );
+                            for (j, &n) in row.iter().enumerate() {
+                                let text = RichText::new(n.to_string()).small().monospace();
+                                let text = match (i == j, n) {
+                                    (true, _) => text.strong(),
+                                    (false, 0) => text.weak(),
+                                    (false, _) => text.color(super::style::ERROR),
+                                };
+                                ui.label(text);
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+        }
+    });
+}
