@@ -12,12 +12,18 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 /// Test examples the gradient comparison uses, as `distillery gradients` does.
 const BATCH: usize = 256;
 
-pub fn diagnostics_ui(ui: &mut Ui, run: Option<&LiveRun>, names: &[String]) {
+pub fn diagnostics_ui(
+    ui: &mut Ui,
+    run: Option<&LiveRun>,
+    names: &[String],
+    test_labels: Option<&[u32]>,
+) {
     let Some(run) = run else {
         ui.label("Press Start: calibration, confusion matrices and the gradient comparison appear for the run.");
         return;
     };
     egui::ScrollArea::vertical().show(ui, |ui| {
+        dark_knowledge_ui(ui, run, names, test_labels);
         gradients_ui(ui, run);
         match &run.view.summary {
             Some(summary) => {
@@ -35,6 +41,115 @@ pub fn diagnostics_ui(ui: &mut Ui, run: Option<&LiveRun>, names: &[String]) {
             }
             None => {
                 ui.label("Calibration and confusion matrices appear when the run ends.");
+            }
+        }
+    });
+}
+
+/// Each model's mean soft target per true class at a temperature the user chooses (the run's
+/// own to begin with): the teacher's, the student's, and their difference.
+fn dark_knowledge_ui(ui: &mut Ui, run: &LiveRun, names: &[String], test_labels: Option<&[u32]>) {
+    use crate::distill::dark::mean_soft_targets;
+    ui.label(
+        RichText::new(
+            "Dark knowledge: the mean soft target per true class (rows), diagonal greyed",
+        )
+        .strong(),
+    );
+    let id = egui::Id::unique("dark-knowledge-t");
+    let mut t: f32 = ui.data_mut(|d| *d.get_temp_mut_or(id, run.temperature()));
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::Slider::new(&mut t, 0.5..=50.0)
+                .logarithmic(true)
+                .text("T"),
+        );
+        if ui.button("= the run's T").clicked() {
+            t = run.temperature();
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(id, t));
+    let Some(test_labels) = test_labels else {
+        return;
+    };
+    let matrix = |role: Role| {
+        let l = run.view.logits.get(&role)?;
+        let combine = if role == Role::Teacher {
+            run.experiment.teacher.combine
+        } else {
+            crate::config::Combine::MeanLogits
+        };
+        Some(mean_soft_targets(
+            &l.members,
+            combine,
+            test_labels,
+            l.classes,
+            t,
+        ))
+    };
+    let (Some(teacher), student) = (matrix(Role::Teacher), matrix(Role::Student)) else {
+        ui.label("Appears once the teacher has trained.");
+        return;
+    };
+    ui.horizontal_wrapped(|ui| {
+        grid_ui(ui, "teacher", &teacher, names, false);
+        if let Some(student) = &student {
+            grid_ui(ui, "student", student, names, false);
+            let diff: Vec<Vec<f32>> = student
+                .iter()
+                .zip(&teacher)
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x - y).collect())
+                .collect();
+            grid_ui(ui, "student − teacher", &diff, names, true);
+        }
+    });
+}
+
+/// One matrix as coloured cells, each with its value on hover; the diagonal greyed.
+fn grid_ui(ui: &mut Ui, title: &str, m: &[Vec<f32>], names: &[String], signed: bool) {
+    const CELL: f32 = 16.0;
+    ui.vertical(|ui| {
+        ui.label(title);
+        let k = m.len();
+        let (rect, response) = ui.allocate_exact_size(
+            egui::vec2(CELL * k as f32, CELL * k as f32),
+            egui::Sense::hover(),
+        );
+        let max = m
+            .iter()
+            .enumerate()
+            .flat_map(|(r, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(move |(j, _)| *j != r)
+                    .map(|(_, v)| v.abs())
+            })
+            .filter(|v| v.is_finite())
+            .fold(1e-6f32, f32::max);
+        let painter = ui.painter_at(rect);
+        for (r, row) in m.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                let cell = egui::Rect::from_min_size(
+                    rect.min + egui::vec2(j as f32 * CELL, r as f32 * CELL),
+                    egui::vec2(CELL - 1.0, CELL - 1.0),
+                );
+                let a = (v.abs() / max).clamp(0.0, 1.0);
+                let fill = if r == j || !v.is_finite() {
+                    Color32::GRAY
+                } else if signed && v < 0.0 {
+                    Color32::from_rgb(220, 80, 70).gamma_multiply(a)
+                } else {
+                    Color32::from_rgb(70, 170, 230).gamma_multiply(a)
+                };
+                painter.rect_filled(cell, 0.0, fill);
+            }
+        }
+        if let Some(pos) = response.hover_pos() {
+            let j = ((pos.x - rect.min.x) / CELL) as usize;
+            let r = ((pos.y - rect.min.y) / CELL) as usize;
+            if let Some(v) = m.get(r).and_then(|row| row.get(j)) {
+                let name = |c: usize| names.get(c).map_or("?", String::as_str);
+                response.on_hover_text(format!("true {}, class {}: {v:.4}", name(r), name(j)));
             }
         }
     });

@@ -421,7 +421,9 @@ impl Workbench {
                     .and_then(|r| r.view.setup.as_ref())
                     .map_or(names.len(), |s| s.data.classes);
                 let names = super::bars::names_for(&names, classes);
-                super::diagnostics::diagnostics_ui(ui, run, &names);
+                let data = self.preview.data.clone();
+                let labels = data.as_ref().map(|d| d.test.labels.as_slice());
+                super::diagnostics::diagnostics_ui(ui, run, &names, labels);
             }
             Tab::Runs => {
                 let blocked = self.start_blocked().is_some();

@@ -3,6 +3,7 @@
 //! `kl_div(..., reduction="batchmean")` and `cross_entropy`.
 
 pub mod breakdown;
+pub mod dark;
 mod formula;
 pub mod gradients;
 pub mod host;

@@ -173,6 +173,16 @@ pub fn write_run(
     )?;
     let summary = serde_json::to_string_pretty(&outcome.summary).expect("the summary serialises");
     put("summary.json", summary.into_bytes())?;
+    if let Some(dark) = &outcome.summary.dark_knowledge {
+        put(
+            "dark_knowledge.csv",
+            crate::distill::dark::to_csv(dark).into_bytes(),
+        )?;
+        put(
+            "dark_knowledge.png",
+            crate::sweep::heatmap::dark_knowledge_png(dark),
+        )?;
+    }
     for (m, net) in outcome.teacher.iter().enumerate() {
         for (name, bytes) in weight_files(&format!("teacher-{m}"), net, dir)? {
             put(&name, bytes)?;

@@ -187,3 +187,64 @@ pub(crate) fn encode(canvas: &Canvas) -> Vec<u8> {
     }
     out
 }
+
+/// The side of one matrix cell in the dark-knowledge picture, in pixels.
+const DK_CELL: usize = 22;
+
+/// The dark-knowledge matrices as PNG bytes: teacher, student, and student − teacher side by
+/// side, rows the true class, columns the class; the diagonal (the true class's own mass)
+/// greyed so the structure off it shows, each matrix scaled to its largest off-diagonal value.
+pub fn dark_knowledge_png(d: &crate::distill::dark::DarkKnowledge) -> Vec<u8> {
+    let k = d.teacher.len();
+    let mut panels: Vec<(&str, Vec<Vec<f32>>)> = vec![("teacher", plain(&d.teacher))];
+    if let Some(s) = &d.student {
+        let s = plain(s);
+        let diff = s
+            .iter()
+            .zip(plain(&d.teacher))
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x - y).collect())
+            .collect();
+        panels.push(("student", s));
+        panels.push(("student-teacher", diff));
+    }
+    let side = k * DK_CELL;
+    let mut c = Canvas::new(panels.len() * (side + 30) + 30, side + 40);
+    for (i, (name, m)) in panels.iter().enumerate() {
+        let x0 = 20 + i * (side + 30);
+        c.text(x0, 4, name, 2);
+        let max = m
+            .iter()
+            .enumerate()
+            .flat_map(|(r, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(move |(j, _)| *j != r)
+                    .map(|(_, v)| v.abs())
+            })
+            .filter(|v| v.is_finite())
+            .fold(1e-6f32, f32::max);
+        for (r, row) in m.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                let colour = if r == j || !v.is_finite() {
+                    [200, 200, 200]
+                } else {
+                    colour(v as f64, max as f64)
+                };
+                c.fill(
+                    x0 + j * DK_CELL,
+                    24 + r * DK_CELL,
+                    DK_CELL - 1,
+                    DK_CELL - 1,
+                    colour,
+                );
+            }
+        }
+    }
+    encode(&c)
+}
+
+fn plain(m: &[Vec<Option<f32>>]) -> Vec<Vec<f32>> {
+    m.iter()
+        .map(|r| r.iter().map(|v| v.unwrap_or(f32::NAN)).collect())
+        .collect()
+}

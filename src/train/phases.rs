@@ -102,6 +102,7 @@ impl Trainer<'_> {
             wall_seconds: started.elapsed().as_secs_f64(),
             stopped: self.control.is_stopped(),
             error: models.error,
+            dark_knowledge: self.dark_knowledge(),
         };
         Outcome {
             summary,
@@ -111,6 +112,28 @@ impl Trainer<'_> {
             student: models.student,
             logits: std::mem::take(&mut self.logits),
         }
+    }
+
+    /// The teacher's and the student's mean soft targets per true class at the run's final T.
+    fn dark_knowledge(&self) -> Option<crate::distill::dark::DarkKnowledge> {
+        use crate::distill::dark::{DarkKnowledge, mean_soft_targets, optional};
+        let t = self
+            .history
+            .weight_changes
+            .last()
+            .map_or(self.exp.distill.temperature as f32, |c| c.1);
+        let labels = &self.splits.test.labels;
+        let of = |role: Role, combine: Combine| {
+            let l = self.logits.iter().rev().find(|l| l.role == role)?;
+            Some(optional(mean_soft_targets(
+                &l.members, combine, labels, l.classes, t,
+            )))
+        };
+        Some(DarkKnowledge {
+            temperature: t,
+            teacher: of(Role::Teacher, self.exp.teacher.combine)?,
+            student: of(Role::Student, Combine::MeanLogits),
+        })
     }
 
     // ----- teacher -------------------------------------------------------------------------

@@ -79,6 +79,9 @@ pub struct Summary {
     pub stopped: bool,
     /// What ended the run early, if anything did.
     pub error: Option<RunFailure>,
+    /// Each model's mean soft target per true class on the test set, at the run's T.
+    #[serde(default)]
+    pub dark_knowledge: Option<crate::distill::dark::DarkKnowledge>,
 }
 
 /// Why a run ended before its end, as a value callers branch on.

@@ -47,12 +47,29 @@ fn run_writes_every_output_file() {
         "weights/baseline.bpk",
         "weights/student.bpk",
         "weights/student.safetensors",
+        "dark_knowledge.csv",
+        "dark_knowledge.png",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    // Dark knowledge: each model's mean soft target per true class, a distribution per row.
+    let dark = std::fs::read_to_string(dir.join("dark_knowledge.csv")).unwrap();
+    let rows: Vec<&str> = dark.lines().skip(1).collect();
+    assert_eq!(rows.len(), 20, "teacher and student, 10 classes each");
+    for row in rows {
+        let p: f32 = row
+            .split(',')
+            .skip(3)
+            .map(|v| v.parse::<f32>().unwrap())
+            .sum();
+        assert!((p - 1.0).abs() < 1e-4, "{row}");
     }
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     for key in ["teacher", "baseline", "student"] {
+        let ece = summary[key]["ece"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&ece), "{key} ECE {ece}");
+        assert_eq!(summary[key]["reliability"].as_array().unwrap().len(), 15);
         let acc = summary[key]["test_accuracy"].as_f64().unwrap();
         assert!(acc > 0.5, "{key} accuracy {acc}");
         assert!(summary[key]["parameters"].as_u64().unwrap() > 0);
