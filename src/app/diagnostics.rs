@@ -27,6 +27,10 @@ pub fn diagnostics_ui(
         gradients_ui(ui, run);
         match &run.view.summary {
             Some(summary) => {
+                if let Some(e) = &summary.ensemble {
+                    ui.label(RichText::new("Ensemble teacher").strong());
+                    ui.label(crate::cli::ensemble_line(e));
+                }
                 let models: Vec<(Role, &ModelReport)> = [
                     (Role::Teacher, Some(&summary.teacher)),
                     (Role::Baseline, summary.baseline.as_ref()),

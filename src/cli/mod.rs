@@ -4,6 +4,7 @@ mod gradients;
 mod jobs;
 mod progress;
 mod report;
+pub use report::ensemble_line;
 mod sweep;
 
 use crate::config::{self, ConfigError, Experiment};

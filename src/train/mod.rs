@@ -29,7 +29,7 @@ pub use eval::{ECE_BINS, Evaluation, ReliabilityBin, calibration};
 pub use events::*;
 pub use publish::REGION_RESOLUTION;
 pub use setup::run_experiment;
-pub use summary::{FailureKind, ModelReport, PhaseStatus, RunFailure, Summary};
+pub use summary::{EnsembleReport, FailureKind, ModelReport, PhaseStatus, RunFailure, Summary};
 
 use crate::config::Experiment;
 use crate::model::Net;

@@ -103,6 +103,7 @@ impl Trainer<'_> {
             stopped: self.control.is_stopped(),
             error: models.error,
             dark_knowledge: self.dark_knowledge(),
+            ensemble: self.ensemble_report(),
         };
         Outcome {
             summary,
@@ -112,6 +113,29 @@ impl Trainer<'_> {
             student: models.student,
             logits: std::mem::take(&mut self.logits),
         }
+    }
+
+    /// Each teacher member's test accuracy and the ensemble's under both rules, when the
+    /// teacher has more than one member.
+    fn ensemble_report(&self) -> Option<super::summary::EnsembleReport> {
+        let l = self.logits.iter().rev().find(|l| l.role == Role::Teacher)?;
+        if l.members.len() < 2 {
+            return None;
+        }
+        let labels = &self.splits.test.labels;
+        let accuracy = |members: &[Vec<f32>], combine: Combine| {
+            let probs = ensemble_probs(members, l.classes, combine);
+            Evaluation::new(&probs, labels, l.classes, None).accuracy
+        };
+        Some(super::summary::EnsembleReport {
+            members: l
+                .members
+                .iter()
+                .map(|m| accuracy(std::slice::from_ref(m), Combine::MeanLogits))
+                .collect(),
+            mean_probabilities: accuracy(&l.members, Combine::MeanProbabilities),
+            mean_logits: accuracy(&l.members, Combine::MeanLogits),
+        })
     }
 
     /// The teacher's and the student's mean soft targets per true class at the run's final T.

@@ -82,6 +82,17 @@ pub struct Summary {
     /// Each model's mean soft target per true class on the test set, at the run's T.
     #[serde(default)]
     pub dark_knowledge: Option<crate::distill::dark::DarkKnowledge>,
+    /// For an ensemble teacher: each member's test accuracy, and the ensemble's under both
+    /// rules (the run distils the one `teacher.combine` names).
+    #[serde(default)]
+    pub ensemble: Option<EnsembleReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleReport {
+    pub members: Vec<f32>,
+    pub mean_probabilities: f32,
+    pub mean_logits: f32,
 }
 
 /// Why a run ended before its end, as a value callers branch on.

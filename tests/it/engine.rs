@@ -541,3 +541,27 @@ fn teacher_weights_of_another_architecture_are_refused_before_training() {
         "refused before setup: nothing was announced"
     );
 }
+
+/// An ensemble teacher's summary has each member's accuracy and the ensemble's under both
+/// rules; the rule the preset names is the teacher's own accuracy.
+#[test]
+fn an_ensemble_reports_its_members_and_both_rules() {
+    let _serial = crate::support::training_lock();
+    let mut exp =
+        distillery::config::from_ron_str(include_str!("../../presets/ensemble.ron"), "ensemble")
+            .unwrap();
+    exp.device = DeviceChoice::Cpu;
+    exp.teacher.epochs = 5;
+    exp.train.epochs = 2;
+    let (outcome, _) = run(&exp);
+    let s = &outcome.summary;
+    let e = s.ensemble.as_ref().expect("an ensemble report");
+    assert_eq!(e.members.len(), 3);
+    assert!(e.members.iter().all(|a| (0.5..=1.0).contains(a)), "{e:?}");
+    assert_eq!(Some(e.mean_probabilities), s.teacher.test_accuracy);
+    assert!(e.mean_logits > 0.5);
+    // Members differ only in their seed: their accuracies are not all the same.
+    assert!(e.members.iter().any(|a| *a != e.members[0]), "{e:?}");
+    let table = distillery::cli::ensemble_line(e);
+    assert!(table.starts_with("teacher members "), "{table}");
+}
