@@ -56,39 +56,8 @@ pub enum Command {
     /// Train many students over a grid of T, α, methods and seeds (each seed's teacher and
     /// baseline once); resumable, shardable, results as mean ± std per setting.
     Sweep {
-        /// The experiment, a RON preset (leave out with --merge).
-        #[arg(required_unless_present = "merge")]
-        preset: Option<PathBuf>,
         #[command(flatten)]
-        inputs: Inputs,
-        /// Temperatures, e.g. 1,2,4,8,16 [default: the preset's].
-        #[arg(long, value_delimiter = ',')]
-        temperatures: Option<Vec<f64>>,
-        /// Soft weights α, e.g. 0.1,0.5,0.9 [default: the preset's].
-        #[arg(long, value_delimiter = ',')]
-        alphas: Option<Vec<f64>>,
-        /// Methods by short name: kd, sce, mse, dkd, dist, ls, ctkd, nkd, smooth, tf.
-        #[arg(long, value_delimiter = ',', value_parser = sweep::parse_loss)]
-        losses: Option<Vec<crate::config::SoftLoss>>,
-        /// Seeds, counting up from the preset's.
-        #[arg(long, default_value_t = 1)]
-        seeds: usize,
-        /// Processes training at the same time, each on its own slice of the grid (as
-        /// --shard), merged into --out at the end.
-        #[arg(long, default_value_t = 1)]
-        jobs: usize,
-        /// Run only the I-th of N slices of the grid (for several machines), e.g. 2/4.
-        #[arg(long)]
-        shard: Option<crate::sweep::grid::Shard>,
-        /// Join these shard folders into --out instead of training.
-        #[arg(long, num_args = 1.., conflicts_with_all = ["preset", "shard"])]
-        merge: Vec<PathBuf>,
-        /// The sweep's folder; running the same command again resumes it.
-        #[arg(long)]
-        out: PathBuf,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
+        args: sweep::SweepArgs,
     },
     /// Hinton's high-temperature limit on real logits: the KD gradient (×T²) against logit
     /// matching's, by cosine and norm ratio, from T = 1 to 50, raw and zero-mean.
@@ -232,31 +201,7 @@ pub fn main() -> i32 {
             quiet,
             ..
         }) => run(&preset, &inputs, out, quiet),
-        Some(Command::Sweep {
-            preset,
-            inputs,
-            temperatures,
-            alphas,
-            losses,
-            seeds,
-            jobs,
-            shard,
-            merge,
-            out,
-            quiet,
-        }) => sweep::sweep(sweep::SweepArgs {
-            preset,
-            inputs,
-            temperatures,
-            alphas,
-            losses,
-            seeds,
-            jobs,
-            shard,
-            merge,
-            out,
-            quiet,
-        }),
+        Some(Command::Sweep { args }) => sweep::sweep(args),
     }
 }
 

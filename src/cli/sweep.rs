@@ -21,17 +21,40 @@ pub fn parse_loss(name: &str) -> Result<SoftLoss, String> {
 }
 
 /// What `distillery sweep` was asked.
+#[derive(Debug, clap::Args)]
 pub struct SweepArgs {
+    /// The experiment, a RON preset (leave out with --merge).
+    #[arg(required_unless_present = "merge")]
     pub preset: Option<PathBuf>,
+    #[command(flatten)]
     pub inputs: Inputs,
+    /// Temperatures, e.g. 1,2,4,8,16 [default: the preset's].
+    #[arg(long, value_delimiter = ',')]
     pub temperatures: Option<Vec<f64>>,
+    /// Soft weights α, e.g. 0.1,0.5,0.9 [default: the preset's].
+    #[arg(long, value_delimiter = ',')]
     pub alphas: Option<Vec<f64>>,
+    /// Methods by short name: kd, sce, mse, dkd, dist, ls, ctkd, nkd, smooth, tf.
+    #[arg(long, value_delimiter = ',', value_parser = parse_loss)]
     pub losses: Option<Vec<SoftLoss>>,
+    /// Seeds, counting up from the preset's.
+    #[arg(long, default_value_t = 1)]
     pub seeds: usize,
+    /// Processes training at the same time, each on its own slice of the grid (as
+    /// --shard), merged into --out at the end.
+    #[arg(long, default_value_t = 1)]
     pub jobs: usize,
+    /// Run only the I-th of N slices of the grid (for several machines), e.g. 2/4.
+    #[arg(long)]
     pub shard: Option<Shard>,
+    /// Join these shard folders into --out instead of training.
+    #[arg(long, num_args = 1.., conflicts_with_all = ["preset", "shard"])]
     pub merge: Vec<PathBuf>,
+    /// The sweep's folder; running the same command again resumes it.
+    #[arg(long)]
     pub out: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
     pub quiet: bool,
 }
 
