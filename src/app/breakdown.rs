@@ -6,18 +6,9 @@ use super::bars::with_class_axis;
 use super::session::LiveRun;
 use super::style::role_color;
 use crate::distill::breakdown::{Breakdown, Chart, Example, breakdown};
-use crate::train::{Role, TestLogits};
+use crate::train::Role;
 use egui::{CollapsingHeader, RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Plot};
-
-/// One set of logits per example for a model: an ensemble's mean logits.
-fn combined(logits: &TestLogits) -> Vec<f32> {
-    let n = logits.members.len().max(1) as f32;
-    let len = logits.members.first().map_or(0, Vec::len);
-    (0..len)
-        .map(|i| logits.members.iter().map(|m| m[i]).sum::<f32>() / n)
-        .collect()
-}
 
 /// The section, when the run has a teacher and a distilled student with logits.
 pub fn breakdown_ui(ui: &mut Ui, run: &LiveRun, sample: usize, label: usize, names: &[String]) {
@@ -28,7 +19,7 @@ pub fn breakdown_ui(ui: &mut Ui, run: &LiveRun, sample: usize, label: usize, nam
         return;
     };
     let k = s.classes;
-    let (all_t, all_s) = (combined(t), combined(s));
+    let (all_t, all_s) = (t.mean_logits(), s.mean_logits());
     let (Some(zt), Some(zs)) = (
         all_t.get(sample * k..(sample + 1) * k),
         all_s.get(sample * k..(sample + 1) * k),

@@ -4,13 +4,10 @@
 
 use super::session::LiveRun;
 use super::style::role_color;
-use crate::distill::gradients::{GradientPoint, compare, temperatures};
+use crate::distill::gradients::GradientPoint;
 use crate::train::{ModelReport, Role};
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
-
-/// Test examples the gradient comparison uses, as `distillery gradients` does.
-const BATCH: usize = 256;
 
 pub fn diagnostics_ui(
     ui: &mut Ui,
@@ -163,18 +160,7 @@ fn grid_ui(ui: &mut Ui, title: &str, m: &[Vec<f32>], names: &[String], signed: b
 pub fn run_gradients(run: &LiveRun) -> Option<Vec<GradientPoint>> {
     let t = run.view.logits.get(&Role::Teacher)?;
     let s = run.view.logits.get(&Role::Student)?;
-    let k = s.classes;
-    let n = (s.members.first()?.len() / k).min(BATCH);
-    let m = t.members.len() as f32;
-    let teacher: Vec<f32> = (0..n * k)
-        .map(|i| t.members.iter().map(|v| v[i]).sum::<f32>() / m)
-        .collect();
-    Some(compare(
-        &s.members[0][..n * k],
-        &teacher,
-        k,
-        &temperatures(),
-    ))
+    Some(crate::train::gradient_comparison(t, s))
 }
 
 fn gradients_ui(ui: &mut Ui, run: &LiveRun) {

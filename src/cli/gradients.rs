@@ -5,13 +5,10 @@
 //! `gradients.png`.
 
 use super::{Inputs, exit, fail, resolve, start_failure_code};
-use crate::distill::gradients::{GradientPoint, compare, temperatures, to_csv};
+use crate::distill::gradients::{GradientPoint, to_csv};
 use crate::sweep::heatmap::{Canvas, encode};
 use crate::train::{self, Control, Role};
 use std::path::{Path, PathBuf};
-
-/// Test examples the comparison uses.
-const BATCH: usize = 256;
 
 pub fn gradients(preset: &Path, inputs: &Inputs, out: PathBuf) -> i32 {
     let mut exp = match resolve(preset, inputs) {
@@ -31,18 +28,8 @@ pub fn gradients(preset: &Path, inputs: &Inputs, out: PathBuf) -> i32 {
             exit::RUN_FAILED,
         );
     };
-    let k = student.classes;
-    let n = (student.members[0].len() / k).min(BATCH);
-    let members = teacher.members.len() as f32;
-    let mean_teacher: Vec<f32> = (0..n * k)
-        .map(|i| teacher.members.iter().map(|m| m[i]).sum::<f32>() / members)
-        .collect();
-    let points = compare(
-        &student.members[0][..n * k],
-        &mean_teacher,
-        k,
-        &temperatures(),
-    );
+    let points = train::gradient_comparison(&teacher, &student);
+    let n = (student.members[0].len() / student.classes).min(train::GRADIENT_BATCH);
     if let Err(e) = std::fs::create_dir_all(&out) {
         return fail(
             format!("cannot create {}: {e}", out.display()),

@@ -45,6 +45,23 @@ pub fn ensemble_probs(members: &[Vec<f32>], classes: usize, combine: Combine) ->
     out
 }
 
+/// Test examples the gradient comparison of `distillery gradients` and the Diagnostics tab
+/// uses: the first ones.
+pub const GRADIENT_BATCH: usize = 256;
+
+/// Hinton's high-temperature limit on a run's own test logits: the KD gradient against logit
+/// matching's on the first [`GRADIENT_BATCH`] examples, teacher members averaged by logits.
+pub fn gradient_comparison(
+    teacher: &super::TestLogits,
+    student: &super::TestLogits,
+) -> Vec<crate::distill::gradients::GradientPoint> {
+    use crate::distill::gradients::{compare, temperatures};
+    let k = student.classes;
+    let (t, s) = (teacher.mean_logits(), student.mean_logits());
+    let n = (s.len() / k).min(t.len() / k).min(GRADIENT_BATCH);
+    compare(&s[..n * k], &t[..n * k], k, &temperatures())
+}
+
 /// How a model does on the test set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {

@@ -121,6 +121,17 @@ pub struct TestLogits {
     pub step: usize,
 }
 
+impl TestLogits {
+    /// One set of logits per example: the members' mean (a single model's own logits).
+    pub fn mean_logits(&self) -> Vec<f32> {
+        let n = self.members.len().max(1) as f32;
+        let len = self.members.first().map_or(0, Vec::len);
+        (0..len)
+            .map(|i| self.members.iter().map(|m| m[i]).sum::<f32>() / n)
+            .collect()
+    }
+}
+
 /// Class probabilities over a grid covering two-dimensional data: decision regions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegionGrid {

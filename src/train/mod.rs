@@ -25,7 +25,9 @@ pub mod sweep;
 
 pub use control::{Control, Flow};
 pub use device::{DeviceInfo, limit_cpu_threads};
-pub use eval::{ECE_BINS, Evaluation, ReliabilityBin, calibration};
+pub use eval::{
+    ECE_BINS, Evaluation, GRADIENT_BATCH, ReliabilityBin, calibration, gradient_comparison,
+};
 pub use events::*;
 pub use publish::REGION_RESOLUTION;
 pub use setup::run_experiment;
