@@ -4,6 +4,7 @@
 
 use super::session::LiveRun;
 use super::style::role_color;
+use crate::distill::dark::{difference, off_diagonal_max};
 use crate::distill::gradients::GradientPoint;
 use crate::train::{ModelReport, Role};
 use egui::{Color32, RichText, Ui};
@@ -96,11 +97,7 @@ fn dark_knowledge_ui(ui: &mut Ui, run: &LiveRun, names: &[String], test_labels: 
         grid_ui(ui, "teacher", &teacher, names, false);
         if let Some(student) = &student {
             grid_ui(ui, "student", student, names, false);
-            let diff: Vec<Vec<f32>> = student
-                .iter()
-                .zip(&teacher)
-                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x - y).collect())
-                .collect();
+            let diff = difference(student, &teacher);
             grid_ui(ui, "student − teacher", &diff, names, true);
         }
     });
@@ -116,17 +113,7 @@ fn grid_ui(ui: &mut Ui, title: &str, m: &[Vec<f32>], names: &[String], signed: b
             egui::vec2(CELL * k as f32, CELL * k as f32),
             egui::Sense::hover(),
         );
-        let max = m
-            .iter()
-            .enumerate()
-            .flat_map(|(r, row)| {
-                row.iter()
-                    .enumerate()
-                    .filter(move |(j, _)| *j != r)
-                    .map(|(_, v)| v.abs())
-            })
-            .filter(|v| v.is_finite())
-            .fold(1e-6f32, f32::max);
+        let max = off_diagonal_max(m);
         let painter = ui.painter_at(rect);
         for (r, row) in m.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {

@@ -50,6 +50,29 @@ pub fn mean_soft_targets(
         .collect()
 }
 
+/// `a − b`, entry by entry (the student's dark knowledge against the teacher's).
+pub fn difference(a: &[Vec<f32>], b: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.iter().zip(y).map(|(x, y)| x - y).collect())
+        .collect()
+}
+
+/// The largest magnitude off the diagonal (what a picture of the matrix is scaled to: the
+/// diagonal, the true class's own mass, would drown the rest), at least 1e-6.
+pub fn off_diagonal_max(m: &[Vec<f32>]) -> f32 {
+    m.iter()
+        .enumerate()
+        .flat_map(|(r, row)| {
+            row.iter()
+                .enumerate()
+                .filter(move |(j, _)| *j != r)
+                .map(|(_, v)| v.abs())
+        })
+        .filter(|v| v.is_finite())
+        .fold(1e-6f32, f32::max)
+}
+
 /// A run's dark knowledge at its temperature, for `summary.json` and the run folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DarkKnowledge {
@@ -93,6 +116,16 @@ pub fn to_csv(d: &DarkKnowledge) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_picture_scales_to_the_largest_value_off_the_diagonal() {
+        let a = vec![vec![0.9, 0.1], vec![-0.3, 0.7]];
+        let b = vec![vec![0.8, 0.2], vec![0.1, 0.9]];
+        assert_eq!(off_diagonal_max(&a), 0.3);
+        let d = difference(&a, &b);
+        assert!((d[1][0] + 0.4).abs() < 1e-6 && (d[0][1] + 0.1).abs() < 1e-6, "{d:?}");
+        assert_eq!(off_diagonal_max(&[vec![f32::NAN]]), 1e-6);
+    }
 
     #[test]
     fn rows_are_each_classes_mean_distribution() {

@@ -202,15 +202,12 @@ const DK_CELL: usize = 22;
 /// side, rows the true class, columns the class; the diagonal (the true class's own mass)
 /// greyed so the structure off it shows, each matrix scaled to its largest off-diagonal value.
 pub fn dark_knowledge_png(d: &crate::distill::dark::DarkKnowledge) -> Vec<u8> {
+    use crate::distill::dark::{difference, off_diagonal_max};
     let k = d.teacher.len();
     let mut panels: Vec<(&str, Vec<Vec<f32>>)> = vec![("teacher", plain(&d.teacher))];
     if let Some(s) = &d.student {
         let s = plain(s);
-        let diff = s
-            .iter()
-            .zip(plain(&d.teacher))
-            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x - y).collect())
-            .collect();
+        let diff = difference(&s, &plain(&d.teacher));
         panels.push(("student", s));
         panels.push(("student-teacher", diff));
     }
@@ -219,17 +216,7 @@ pub fn dark_knowledge_png(d: &crate::distill::dark::DarkKnowledge) -> Vec<u8> {
     for (i, (name, m)) in panels.iter().enumerate() {
         let x0 = 20 + i * (side + 30);
         c.text(x0, 4, name, 2);
-        let max = m
-            .iter()
-            .enumerate()
-            .flat_map(|(r, row)| {
-                row.iter()
-                    .enumerate()
-                    .filter(move |(j, _)| *j != r)
-                    .map(|(_, v)| v.abs())
-            })
-            .filter(|v| v.is_finite())
-            .fold(1e-6f32, f32::max);
+        let max = off_diagonal_max(m);
         for (r, row) in m.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
                 let colour = if r == j || !v.is_finite() {
