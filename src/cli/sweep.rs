@@ -247,12 +247,7 @@ fn seeds_report(grid: &Grid, result: &SweepResult) -> String {
             rows.len()
         ));
     }
-    let ece = |m: Option<MeanStd>| {
-        m.map_or("–".into(), |m| match m.std {
-            Some(s) => format!("{:.3} ± {:.3}", m.mean, s),
-            None => format!("{:.3}", m.mean),
-        })
-    };
+    let ece = |m: Option<MeanStd>| m.map_or("–".into(), |m| m.decimal());
     lines.push(format!(
         "  ECE (15 bins, T = 1) student {}, baseline {}",
         ece(of(&|r| r.ece)),

@@ -123,7 +123,10 @@ mod tests {
         let b = vec![vec![0.8, 0.2], vec![0.1, 0.9]];
         assert_eq!(off_diagonal_max(&a), 0.3);
         let d = difference(&a, &b);
-        assert!((d[1][0] + 0.4).abs() < 1e-6 && (d[0][1] + 0.1).abs() < 1e-6, "{d:?}");
+        assert!(
+            (d[1][0] + 0.4).abs() < 1e-6 && (d[0][1] + 0.1).abs() < 1e-6,
+            "{d:?}"
+        );
         assert_eq!(off_diagonal_max(&[vec![f32::NAN]]), 1e-6);
     }
 

@@ -142,12 +142,7 @@ pub fn run(
     let mine = plan.grid.shard_cells(plan.shard);
     let todo: Vec<Cell> = mine
         .iter()
-        .filter(|c| {
-            !folder
-                .rows
-                .iter()
-                .any(|r| r.cell().is_some_and(|d| d.same(c)))
-        })
+        .filter(|c| !has_row(&folder.rows, c))
         .copied()
         .collect();
     let resumed = mine.len() - todo.len();
@@ -195,10 +190,7 @@ pub fn run(
         return Err(SweepError::Write(e));
     }
     let rows = state.folder.rows;
-    let missing = mine
-        .iter()
-        .filter(|c| !rows.iter().any(|r| r.cell().is_some_and(|d| d.same(c))))
-        .count();
+    let missing = mine.iter().filter(|c| !has_row(&rows, c)).count();
     Ok(SweepResult {
         summaries: summarise(&plan.grid, &rows),
         rows,
@@ -312,6 +304,11 @@ fn write_results(st: &mut State, grid: &Grid) {
     write_file(st, HEATMAP, &heatmap::heatmap_png(grid, &summaries));
 }
 
+/// Whether `rows` hold a result for `cell`.
+fn has_row(rows: &[CellRow], cell: &Cell) -> bool {
+    rows.iter().any(|r| r.cell().is_some_and(|d| d.same(cell)))
+}
+
 /// Rows in the order of the grid's cells, so the same results always write the same file.
 fn sort_rows(rows: &mut [CellRow], grid: &Grid) {
     let cells = grid.cells();
@@ -344,10 +341,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepResult, SweepError> {
             )));
         }
         for r in read_rows::<CellRow>(dir, CELLS).map_err(SweepError::BadInput)? {
-            let dup = rows.iter().any(|o| match (o.cell(), r.cell()) {
-                (Some(a), Some(b)) => a.same(&b),
-                _ => false,
-            });
+            let dup = r.cell().is_some_and(|c| has_row(&rows, &c));
             if !dup {
                 rows.push(r);
             }
@@ -381,7 +375,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepResult, SweepError> {
         .grid
         .cells()
         .iter()
-        .filter(|c| !rows.iter().any(|r| r.cell().is_some_and(|d| d.same(c))))
+        .filter(|c| !has_row(&rows, c))
         .count();
     Ok(SweepResult {
         summaries: summarise(&merged.grid, &rows),

@@ -38,6 +38,14 @@ impl MeanStd {
         }
     }
 
+    /// `0.033 ± 0.013`, for values that are not percentages (ECE).
+    pub fn decimal(&self) -> String {
+        match self.std {
+            Some(s) => format!("{:.3} ± {:.3}", self.mean, s),
+            None => format!("{:.3}", self.mean),
+        }
+    }
+
     /// `+5.62 ± 1.10` points.
     pub fn points(&self) -> String {
         match self.std {
@@ -165,10 +173,7 @@ pub fn table(summaries: &[CellSummary]) -> String {
             c.baseline.map_or_else(dash, |v| v.percent()),
             c.gain.map_or_else(dash, |v| v.points()),
             format!("{}/{}", c.wins, c.seeds),
-            c.ece.map_or_else(dash, |v| match v.std {
-                Some(s) => format!("{:.3} ± {:.3}", v.mean, s),
-                None => format!("{:.3}", v.mean),
-            }),
+            c.ece.map_or_else(dash, |v| v.decimal()),
         ));
     }
     lines.join("\n")
@@ -185,6 +190,7 @@ mod tests {
         // Sample variance: (0.0004 + 0 + 0.0004) / 2 = 0.0004.
         assert!((m.std.unwrap() - 0.02).abs() < 1e-12);
         assert_eq!(m.percent(), "82.00 ± 2.00");
+        assert_eq!(m.decimal(), "0.820 ± 0.020");
         let one = MeanStd::of([0.05]).unwrap();
         assert_eq!((one.std, one.points()), (None, "+5.00".to_string()));
         assert_eq!(MeanStd::of([f64::NAN]), None);
