@@ -31,12 +31,7 @@ fn phases_started(events: &[Event]) -> Vec<Phase> {
         .collect()
 }
 
-fn run(exp: &Experiment) -> (train::Outcome, Vec<Event>) {
-    let events = Mutex::new(Vec::new());
-    let outcome =
-        train::run_blocking(exp, &Control::new(), &|e| events.lock().unwrap().push(e)).unwrap();
-    (outcome, events.into_inner().unwrap())
-}
+use crate::support::run;
 
 #[test]
 fn digits_teacher_baseline_and_student_train_to_real_accuracy() {

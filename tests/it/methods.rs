@@ -3,7 +3,6 @@
 
 use distillery::config::{DeviceChoice, Experiment, SoftLoss, from_ron_str};
 use distillery::train::{self, Control, Event, NoticeKind, Phase};
-use std::sync::Mutex;
 
 fn preset(name: &str) -> Experiment {
     let path = crate::support::root().join(format!("presets/methods/{name}.ron"));
@@ -12,12 +11,7 @@ fn preset(name: &str) -> Experiment {
     exp
 }
 
-fn run(exp: &Experiment) -> (train::Outcome, Vec<Event>) {
-    let events = Mutex::new(Vec::new());
-    let outcome =
-        train::run_blocking(exp, &Control::new(), &|e| events.lock().unwrap().push(e)).unwrap();
-    (outcome, events.into_inner().unwrap())
-}
+use crate::support::run;
 
 /// Each method's preset on the few-labels digits experiment: the student trains to a real
 /// accuracy (the baseline alone reaches about 80% here), and the methods with terms of their

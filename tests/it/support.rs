@@ -32,3 +32,14 @@ pub fn training_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// Train `exp` on this thread, keeping every event it sent.
+pub fn run(
+    exp: &distillery::config::Experiment,
+) -> (distillery::train::Outcome, Vec<distillery::train::Event>) {
+    use distillery::train::{self, Control};
+    let events = std::sync::Mutex::new(Vec::new());
+    let outcome =
+        train::run_blocking(exp, &Control::new(), &|e| events.lock().unwrap().push(e)).unwrap();
+    (outcome, events.into_inner().unwrap())
+}
