@@ -21,6 +21,7 @@ pub fn diagnostics_ui(
         return;
     };
     egui::ScrollArea::vertical().show(ui, |ui| {
+        super::omitted::omitted_ui(ui, run, names, test_labels);
         dark_knowledge_ui(ui, run, names, test_labels);
         gradients_ui(ui, run);
         match &run.view.summary {

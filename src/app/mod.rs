@@ -13,6 +13,7 @@ mod dialogs;
 mod experiment_panel;
 mod frame_stats;
 mod messages;
+mod omitted;
 pub mod presets;
 mod preview;
 mod priority;

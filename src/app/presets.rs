@@ -2,7 +2,7 @@
 
 use crate::config::{Experiment, from_ron_str};
 
-pub const BUILT_IN: [(&str, &str); 8] = [
+pub const BUILT_IN: [(&str, &str); 10] = [
     (
         "digits-few-labels",
         include_str!("../../presets/digits-few-labels.ron"),
@@ -25,6 +25,14 @@ pub const BUILT_IN: [(&str, &str); 8] = [
     (
         "mnist-small-student",
         include_str!("../../presets/mnist-small-student.ron"),
+    ),
+    (
+        "mnist-no-threes",
+        include_str!("../../presets/mnist-no-threes.ron"),
+    ),
+    (
+        "mnist-only-7-8",
+        include_str!("../../presets/mnist-only-7-8.ron"),
     ),
 ];
 

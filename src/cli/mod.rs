@@ -4,7 +4,7 @@ mod gradients;
 mod jobs;
 mod progress;
 mod report;
-pub use report::ensemble_line;
+pub use report::{bias_line, ensemble_line};
 mod sweep;
 
 use crate::config::{self, ConfigError, Experiment};

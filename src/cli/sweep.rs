@@ -208,6 +208,17 @@ fn finish(result: &SweepResult, out: &Path, seeds_of: Option<&Grid>) -> i32 {
     exit::OK
 }
 
+fn count(
+    rows: &[crate::sweep::rows::CellRow],
+    f: impl Fn(&crate::sweep::rows::CellRow) -> Option<usize>,
+) -> Option<MeanStd> {
+    MeanStd::of(rows.iter().filter_map(f).map(|n| n as f64))
+}
+
+fn bias_stats(rows: &[crate::sweep::rows::CellRow]) -> Option<MeanStd> {
+    MeanStd::of(rows.iter().filter_map(|r| r.bias).map(f64::from))
+}
+
 /// The report of `run --seeds N`: each model's accuracy over the seeds, best and last epoch
 /// apart, and the gain with its wins.
 fn seeds_report(grid: &Grid, result: &SweepResult) -> String {
@@ -253,5 +264,18 @@ fn seeds_report(grid: &Grid, result: &SweepResult) -> String {
         ece(of(&|r| r.ece)),
         ece(of(&|r| r.baseline_ece))
     ));
+    if let Some(before) = count(rows, |r| r.test_errors) {
+        let after = count(rows, |r| r.corrected_test_errors);
+        let num = |m: Option<MeanStd>| m.map_or("–".into(), |m| m.count());
+        lines.push(format!(
+            "  omitted classes: student test errors {} ({} on the omitted); with the bias \
+             chosen on the validation split ({}) {} ({})",
+            before.count(),
+            num(count(rows, |r| r.omitted_errors)),
+            num(bias_stats(rows)),
+            num(after),
+            num(count(rows, |r| r.corrected_omitted_errors)),
+        ));
+    }
     lines.join("\n")
 }

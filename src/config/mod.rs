@@ -195,6 +195,10 @@ pub struct TransferConfig {
     pub omit_classes: Vec<usize>,
     /// Whether hard labels may be used; without them only the soft loss trains the student.
     pub labeled: bool,
+    /// Share of the training set held out from every phase (stratified, seeded): the
+    /// validation split an omitted class's bias correction is chosen on, never the test set.
+    /// 0 holds nothing out.
+    pub validation_fraction: f64,
 }
 
 impl Default for TransferConfig {
@@ -204,6 +208,7 @@ impl Default for TransferConfig {
             fraction: 1.0,
             omit_classes: Vec::new(),
             labeled: true,
+            validation_fraction: 0.0,
         }
     }
 }

@@ -124,6 +124,15 @@ pub const HELD_OUT: Range<f64> = Range::closed(0.0, 1.0)
     .below_max()
     .slider(0.05, 0.9);
 
+/// `transfer.validation_fraction`: share of the training set held out from every phase to
+/// choose an omitted class's bias correction on.
+pub const VALIDATION_FRACTION: Range<f64> = Range::closed(0.0, 0.5).slider(0.0, 0.3);
+/// The bias added to an omitted class's logit: the window's slider and the validation
+/// search both cover this range, in steps of [`BIAS_STEP`].
+pub const OMITTED_BIAS: Range<f64> = Range::closed(-10.0, 20.0);
+/// The validation search's step for [`OMITTED_BIAS`].
+pub const BIAS_STEP: f64 = 0.1;
+
 // ---- models ----
 
 /// Members of an ensemble teacher.
@@ -210,6 +219,8 @@ mod tests {
             ("TEST_FRACTION", TEST_FRACTION),
             ("SYNTHETIC_NOISE", SYNTHETIC_NOISE),
             ("TRANSFER_FRACTION", TRANSFER_FRACTION),
+            ("VALIDATION_FRACTION", VALIDATION_FRACTION),
+            ("OMITTED_BIAS", OMITTED_BIAS),
             ("HELD_OUT", HELD_OUT),
             ("DROPOUT", DROPOUT),
             ("TEMPERATURE", TEMPERATURE),

@@ -161,6 +161,12 @@ fn check_transfer(c: &mut Checker, t: &TransferConfig, classes: Option<usize>) {
         &ranges::TRANSFER_FRACTION,
         "",
     );
+    c.float(
+        "transfer.validation_fraction",
+        t.validation_fraction,
+        &ranges::VALIDATION_FRACTION,
+        "",
+    );
     if let TransferSource::HeldOut(f) = t.source {
         c.float(
             "transfer.source.HeldOut",
@@ -555,7 +561,7 @@ mod tests {
     #[test]
     fn validation_limits_are_the_shared_ranges() {
         use ranges::*;
-        let floats: [Field<f64>; 23] = [
+        let floats: [Field<f64>; 24] = [
             ("data.test_fraction", TEST_FRACTION, |e, v| {
                 e.data.test_fraction = v
             }),
@@ -567,6 +573,11 @@ mod tests {
             ("transfer.fraction", TRANSFER_FRACTION, |e, v| {
                 e.transfer.fraction = v
             }),
+            (
+                "transfer.validation_fraction",
+                VALIDATION_FRACTION,
+                |e, v| e.transfer.validation_fraction = v,
+            ),
             ("transfer.source.HeldOut", HELD_OUT, |e, v| {
                 e.transfer.source = TransferSource::HeldOut(v)
             }),

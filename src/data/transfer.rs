@@ -12,6 +12,9 @@ pub struct TransferSet {
     pub transfer: Vec<usize>,
     /// Whether the student may use hard labels.
     pub labeled: bool,
+    /// Training-split indices no phase trains on (every class, omitted ones included): where
+    /// an omitted class's bias correction is chosen.
+    pub validation: Vec<usize>,
 }
 
 /// Select the teacher's training examples and the transfer set from `train`.
@@ -20,13 +23,24 @@ pub fn select_transfer(
     cfg: &TransferConfig,
     seed: u64,
 ) -> Result<TransferSet, DataError> {
-    let all: Vec<usize> = (0..train.len()).collect();
+    let (all, validation) = if cfg.validation_fraction > 0.0 {
+        split::stratified_split(
+            &train.labels,
+            train.num_classes,
+            cfg.validation_fraction,
+            seed ^ 0x7A11,
+        )
+    } else {
+        ((0..train.len()).collect(), Vec::new())
+    };
     let (teacher, pool) = match cfg.source {
         TransferSource::TrainSet => (all.clone(), all),
         TransferSource::HeldOut(share) => {
+            let labels: Vec<u32> = all.iter().map(|&i| train.labels[i]).collect();
             let (kept, held) =
-                split::stratified_split(&train.labels, train.num_classes, share, seed ^ 0x7EAC);
-            (kept, held)
+                split::stratified_split(&labels, train.num_classes, share, seed ^ 0x7EAC);
+            let back = |js: Vec<usize>| js.into_iter().map(|j| all[j]).collect::<Vec<_>>();
+            (back(kept), back(held))
         }
     };
     let pool_labels: Vec<u32> = pool.iter().map(|&i| train.labels[i]).collect();
@@ -46,6 +60,7 @@ pub fn select_transfer(
         teacher,
         transfer,
         labeled: cfg.labeled,
+        validation,
     })
 }
 
@@ -87,5 +102,30 @@ mod tests {
         assert_eq!(t.teacher.len(), 200);
         assert_eq!(t.transfer.len(), 15);
         assert!(t.transfer.iter().all(|&i| d.labels[i] != 3));
+    }
+
+    #[test]
+    fn validation_is_held_out_from_every_phase_and_keeps_omitted_classes() {
+        let d = data();
+        let cfg = TransferConfig {
+            source: TransferSource::HeldOut(0.5),
+            omit_classes: vec![3],
+            validation_fraction: 0.1,
+            ..TransferConfig::default()
+        };
+        let t = select_transfer(&d, &cfg, 3).unwrap();
+        assert_eq!(t.validation.len(), 20);
+        for c in 0..4 {
+            assert_eq!(
+                t.validation.iter().filter(|&&i| d.labels[i] == c).count(),
+                5
+            );
+        }
+        for i in &t.validation {
+            assert!(!t.teacher.contains(i) && !t.transfer.contains(i));
+        }
+        // 45 per class remain; half of each (23, rounded) is held out from the teacher, and
+        // the held-out 3s are omitted from the transfer set.
+        assert_eq!((t.teacher.len(), t.transfer.len()), (4 * 22, 3 * 23));
     }
 }

@@ -32,6 +32,19 @@ pub struct CellRow {
     pub ece: Option<f32>,
     pub baseline_ece: Option<f32>,
     pub wall_seconds: f64,
+    /// With omitted classes and a validation split: the student's test errors in all and on
+    /// the omitted classes, before and after the bias correction, and the bias (the mean
+    /// over the omitted classes; one class's own bias when one is omitted).
+    #[serde(default)]
+    pub test_errors: Option<usize>,
+    #[serde(default)]
+    pub omitted_errors: Option<usize>,
+    #[serde(default)]
+    pub corrected_test_errors: Option<usize>,
+    #[serde(default)]
+    pub corrected_omitted_errors: Option<usize>,
+    #[serde(default)]
+    pub bias: Option<f32>,
 }
 
 /// One seed's teacher and baseline, shared by all of its cells.
@@ -66,6 +79,8 @@ impl CellRow {
     pub fn new(cell: &Cell, student: &StudentRun, seed: &SeedRow) -> Option<Self> {
         let accuracy = student.report.test_accuracy?;
         let (best_epoch, best) = best_epoch(&student.epochs).unwrap_or((0, accuracy));
+        let fix = student.report.bias_correction.as_ref();
+        let sum = |v: &[usize]| v.iter().sum::<usize>();
         Some(CellRow {
             seed: cell.seed,
             loss: cell.loss.short().to_string(),
@@ -83,6 +98,11 @@ impl CellRow {
             ece: student.report.ece,
             baseline_ece: seed.baseline_ece,
             wall_seconds: student.report.wall_seconds,
+            test_errors: fix.map(|c| c.test_errors_before),
+            omitted_errors: fix.map(|c| sum(&c.omitted_errors_before)),
+            corrected_test_errors: fix.map(|c| c.test_errors_after),
+            corrected_omitted_errors: fix.map(|c| sum(&c.omitted_errors_after)),
+            bias: fix.map(|c| c.biases.iter().sum::<f32>() / c.biases.len().max(1) as f32),
         })
     }
 

@@ -46,6 +46,14 @@ impl MeanStd {
         }
     }
 
+    /// `109.3 ± 12.1`, for counts (errors) and biases.
+    pub fn count(&self) -> String {
+        match self.std {
+            Some(s) => format!("{:.1} ± {:.1}", self.mean, s),
+            None => format!("{:.1}", self.mean),
+        }
+    }
+
     /// `+5.62 ± 1.10` points.
     pub fn points(&self) -> String {
         match self.std {

@@ -165,6 +165,9 @@ pub struct DataInfo {
     pub classes: usize,
     pub class_names: Vec<String>,
     pub transfer_labeled: bool,
+    /// Training examples held out from every phase (`transfer.validation_fraction`).
+    #[serde(default)]
+    pub validation_examples: usize,
 }
 
 /// How much a notice matters to the user: the window keeps errors until they are dismissed.
@@ -195,6 +198,9 @@ pub enum NoticeKind {
     /// The method needs the true label inside its loss, the transfer set has none, and the
     /// teacher's predicted class stands in for it.
     LabelStandIn,
+    /// The transfer set omits classes but no validation split is held out, so their bias
+    /// correction is not chosen.
+    NoValidationSplit,
 }
 
 /// Something the user should know, typed: a kind to branch on, a severity, and the words.
@@ -208,7 +214,9 @@ pub struct Notice {
 impl Notice {
     pub fn new(kind: NoticeKind, text: impl Into<String>) -> Self {
         let severity = match kind {
-            NoticeKind::TeacherLoaded | NoticeKind::PhaseSkipped => Severity::Info,
+            NoticeKind::TeacherLoaded
+            | NoticeKind::PhaseSkipped
+            | NoticeKind::NoValidationSplit => Severity::Info,
             NoticeKind::CpuFallback | NoticeKind::RetryOnCpu | NoticeKind::LabelStandIn => {
                 Severity::Warning
             }

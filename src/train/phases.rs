@@ -373,8 +373,45 @@ impl Trainer<'_> {
                 Some(&teacher.test_probs),
             );
             report.set_evaluation(&eval);
+            report.bias_correction = result
+                .model
+                .as_ref()
+                .and_then(|model| self.bias_correction(model, logits));
         }
         report
+    }
+
+    /// Hinton's bias fix for the omitted classes, chosen on the validation split, when the
+    /// transfer set omits classes and a validation split exists (else `None`).
+    fn bias_correction(
+        &self,
+        model: &Net,
+        test_logits: &[f32],
+    ) -> Option<super::bias::BiasCorrection> {
+        let omitted = &self.exp.transfer.omit_classes;
+        let held = &self.transfer.validation;
+        if omitted.is_empty() || held.is_empty() {
+            return None;
+        }
+        let idx = Tensor::<1, Int>::from_data(
+            TensorData::new(
+                held.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+                [held.len()],
+            ),
+            &self.device,
+        );
+        let x = self.train_x.clone().select(0, idx);
+        let val_logits = super::eval::predict(&model.valid(), &x);
+        let val_labels: Vec<u32> = held.iter().map(|&i| self.splits.train.labels[i]).collect();
+        let mut classes = omitted.clone();
+        classes.sort_unstable();
+        classes.dedup();
+        Some(super::bias::correct(
+            (&val_logits, &val_labels),
+            (test_logits, &self.splits.test.labels),
+            self.io.classes,
+            &classes,
+        ))
     }
 }
 
@@ -398,6 +435,7 @@ impl ModelReport {
             confusion: Vec::new(),
             ece: None,
             reliability: Vec::new(),
+            bias_correction: None,
         }
     }
 

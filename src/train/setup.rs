@@ -103,6 +103,13 @@ impl Prepared {
                 format!("training on the CPU ({note})"),
             )));
         }
+        if !trainer.exp.transfer.omit_classes.is_empty() && self.transfer.validation.is_empty() {
+            sink(Event::Notice(Notice::new(
+                NoticeKind::NoValidationSplit,
+                "the transfer set omits classes but holds out no validation split, so no bias \
+                 correction is chosen for them: set transfer.validation_fraction (0.1, say)",
+            )));
+        }
         let setup = SetupInfo {
             device: self.device_info.clone(),
             data: data_info(&self.splits, &self.transfer),
@@ -134,6 +141,7 @@ fn data_info(splits: &Splits, transfer: &TransferSet) -> DataInfo {
         classes: splits.train.num_classes,
         class_names: splits.train.class_names.clone(),
         transfer_labeled: transfer.labeled,
+        validation_examples: transfer.validation.len(),
     }
 }
 

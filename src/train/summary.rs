@@ -49,6 +49,10 @@ pub struct ModelReport {
     /// The reliability diagram behind `ece`.
     #[serde(default)]
     pub reliability: Vec<super::ReliabilityBin>,
+    /// For a student or baseline trained without some classes: the bias added to each
+    /// omitted class's logit, chosen on the validation split, and the errors before and after.
+    #[serde(default)]
+    pub bias_correction: Option<super::bias::BiasCorrection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -484,3 +484,75 @@ fn the_diagnostics_tab_shows_calibration_confusion_and_the_gradient_limit() {
         );
     }
 }
+
+/// The omitted-class section of the Diagnostics tab, after a run of the `omit-class` preset
+/// (no 3s in the transfer set, a tenth of the training set held out for validation): the
+/// per-class table, the bias the validation split chose, and the live re-evaluation of the
+/// test set as the bias changes by real clicks, matching the summary's counts before and after.
+#[test]
+fn the_omitted_class_bias_is_chosen_on_validation_and_re_evaluated_live() {
+    let _serial = crate::support::training_lock();
+    let mut h = crate::gui::harness(ScriptedDialogs::default());
+    h.state_mut().experiment = preset("omit-class");
+    train_to_the_end(&mut h);
+    show(&mut h, Tab::Diagnostics);
+    let texts = |h: &Harness<'static, Workbench>| -> String {
+        painted_texts(h)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let before = texts(&h);
+    assert!(
+        before.contains("Omitted from the transfer set: 3"),
+        "{before}"
+    );
+    assert!(before.contains("student + bias"), "{before}");
+    let summary = h
+        .state()
+        .live
+        .as_ref()
+        .unwrap()
+        .view
+        .summary
+        .clone()
+        .unwrap();
+    let fix = summary
+        .student
+        .as_ref()
+        .unwrap()
+        .bias_correction
+        .clone()
+        .unwrap();
+    assert_eq!(fix.validation_examples, summary.data.validation_examples);
+    assert!(fix.validation_examples > 100, "{fix:?}");
+    assert!(
+        fix.test_errors_after < fix.test_errors_before
+            && fix.omitted_errors_after[0] < fix.omitted_errors_before[0],
+        "the correction helps on the test set: {fix:?}"
+    );
+    let live = |errors: usize, on: usize| {
+        format!(
+            "student at these biases: {errors} test errors, {on} of {} on the omitted classes",
+            fix.omitted_test_examples[0]
+        )
+    };
+    assert!(
+        before.contains(&live(fix.test_errors_before, fix.omitted_errors_before[0])),
+        "{before}"
+    );
+    assert!(before.contains(&distillery::cli::bias_line("student", &fix)));
+    h.get_by_label("Validation's choice").click();
+    settle(&mut h);
+    let after = texts(&h);
+    assert!(
+        after.contains(&live(fix.test_errors_after, fix.omitted_errors_after[0])),
+        "{after}"
+    );
+    h.get_by_label("No bias").click();
+    settle(&mut h);
+    assert!(texts(&h).contains(&live(fix.test_errors_before, fix.omitted_errors_before[0])));
+    // The sliders are a view: the experiment keeps its settings.
+    assert_eq!(h.state().experiment, preset("omit-class"));
+}

@@ -114,6 +114,16 @@ impl ExperimentPanel<'_> {
                         .response;
                     self.problems.mark(r, "transfer.omit_classes");
                 }
+                let r = ranged(
+                    ui,
+                    &mut t.validation_fraction,
+                    &ranges::VALIDATION_FRACTION,
+                    "Validation share",
+                )
+                .on_hover_text(
+                    "held out from every phase; an omitted class's bias correction is chosen on it",
+                );
+                self.problems.mark(r, "transfer.validation_fraction");
                 ui.checkbox(&mut t.labeled, "Labeled (hard labels may be used)");
             });
     }
