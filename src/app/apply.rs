@@ -32,6 +32,16 @@ impl Workbench {
                 }
             }
             Command::StopComparison => self.comparison.stop(),
+            Command::StartSweep => {
+                if let Some(why) = self.start_blocked() {
+                    self.error(format!("cannot sweep now: {why}"));
+                } else if let Err(e) = self.sweep.start(&self.experiment) {
+                    self.error(format!("cannot sweep: {e}"));
+                }
+            }
+            Command::PauseSweep => self.sweep.pause(true),
+            Command::ResumeSweep => self.sweep.pause(false),
+            Command::StopSweep => self.sweep.stop(),
             Command::Pause => self.live.iter_mut().for_each(LiveRun::pause),
             Command::Resume => self.live.iter_mut().for_each(LiveRun::resume),
             Command::Stop => self.live.iter_mut().for_each(LiveRun::stop),

@@ -39,4 +39,9 @@ pub enum Command {
     /// Compare the chosen methods on the editor's experiment over seeds (Runs tab).
     StartComparison,
     StopComparison,
+    /// Sweep T × α over seeds for the editor's experiment (Sweep tab).
+    StartSweep,
+    PauseSweep,
+    ResumeSweep,
+    StopSweep,
 }

@@ -5,34 +5,22 @@
 
 use super::command::Command;
 use super::style::role_color;
+use super::sweep_job::{Report, SweepJob};
 use crate::config::{Experiment, SoftLoss};
 use crate::sweep::grid::Grid;
 use crate::sweep::stats::{CellSummary, MeanStd};
 use crate::sweep::{Plan, SweepProgress};
-use crate::train::{Control, Role};
+use crate::train::Role;
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, channel};
-
-/// What the sweep thread reports.
-enum Report {
-    Cell(Box<SweepProgress>),
-    Done(Result<Vec<CellSummary>, String>),
-}
-
-/// A comparison in flight.
-struct Job {
-    events: Receiver<Report>,
-    control: Control,
-}
 
 /// The comparison's choices, progress and results.
 pub struct Comparison {
     pub losses: Vec<SoftLoss>,
     pub seeds: usize,
-    job: Option<Job>,
+    job: Option<SweepJob>,
     pub done: usize,
     pub todo: usize,
     pub summaries: Vec<CellSummary>,
@@ -90,33 +78,10 @@ impl Comparison {
             shard: None,
             out: out.clone(),
         };
-        let (tx, rx) = channel();
-        let control = Control::new();
-        let thread_control = control.clone();
-        std::thread::Builder::new()
-            .name("distillery-compare".into())
-            .spawn(move || {
-                super::priority::lower_this_thread();
-                let cell_tx = tx.clone();
-                let progress = move |p: &SweepProgress| {
-                    let _ = cell_tx.send(Report::Cell(Box::new(p.clone())));
-                };
-                let progress = std::sync::Mutex::new(progress);
-                let result = crate::sweep::run(&plan, &thread_control, &|p| {
-                    (progress.lock().unwrap_or_else(|e| e.into_inner()))(p)
-                });
-                let _ = tx.send(Report::Done(
-                    result.map(|r| r.summaries).map_err(|e| e.to_string()),
-                ));
-            })
-            .expect("the OS can start a thread");
         *self = Comparison {
             losses: self.losses.clone(),
             seeds: self.seeds,
-            job: Some(Job {
-                events: rx,
-                control,
-            }),
+            job: Some(SweepJob::start(plan, "distillery-compare")),
             todo: self.losses.len() * self.seeds,
             folder: Some(out),
             folder_root: self.folder_root.clone(),
@@ -134,14 +99,14 @@ impl Comparison {
 
     pub fn stop(&self) {
         if let Some(job) = &self.job {
-            job.control.stop();
+            job.stop();
         }
     }
 
     /// Take what the sweep reported since the last frame; true if anything changed.
     pub fn drain(&mut self) -> bool {
         let Some(job) = &self.job else { return false };
-        let reports: Vec<Report> = job.events.try_iter().collect();
+        let reports = job.drain();
         let changed = !reports.is_empty();
         for report in reports {
             match report {

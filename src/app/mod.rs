@@ -25,6 +25,8 @@ mod series;
 mod session;
 mod state;
 mod style;
+mod sweep_job;
+mod sweep_tab;
 mod temperature;
 mod top_bar;
 mod widgets;
@@ -41,6 +43,7 @@ pub use probabilities::{EMPTY_TEST_SPLIT, model_probs};
 pub use screenshot::save_png;
 pub use session::RunState;
 pub use state::{Tab, ViewSettings};
+pub use sweep_tab::cell_text as sweep_cell_text;
 pub use workbench::Workbench;
 
 use std::path::PathBuf;

@@ -12,21 +12,23 @@ pub enum Tab {
     Temperature,
     Regions,
     Diagnostics,
+    Sweep,
     Runs,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Curves,
         Tab::Probabilities,
         Tab::Temperature,
         Tab::Regions,
         Tab::Diagnostics,
+        Tab::Sweep,
         Tab::Runs,
     ];
 
     /// The tab a command-line name (`curves`, `probabilities`, `temperature`, `regions`,
-    /// `diagnostics`, `runs`) stands for.
+    /// `diagnostics`, `sweep`, `runs`) stands for.
     pub fn from_name(name: &str) -> Option<Tab> {
         Tab::ALL
             .into_iter()
@@ -40,6 +42,7 @@ impl Tab {
             Tab::Temperature => "Temperature",
             Tab::Regions => "Decision regions",
             Tab::Diagnostics => "Diagnostics",
+            Tab::Sweep => "Sweep",
             Tab::Runs => "Runs",
         }
     }

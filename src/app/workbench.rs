@@ -39,6 +39,8 @@ pub struct Workbench {
     pub runs: Vec<RunRecord>,
     /// The Runs tab's method comparison (a background sweep).
     pub comparison: super::compare::Comparison,
+    /// The Sweep tab's grid over T and α (a background sweep).
+    pub sweep: super::sweep_tab::SweepTab,
     pub preview: DataPreview,
     pub messages: Vec<Message>,
     pub problems: Problems,
@@ -83,6 +85,7 @@ impl Workbench {
             live: None,
             runs: Vec::new(),
             comparison: Default::default(),
+            sweep: Default::default(),
             preview: DataPreview::default(),
             messages: Vec::new(),
             problems: Problems::default(),
@@ -127,6 +130,9 @@ impl Workbench {
         if self.comparison.is_running() {
             return Some("a method comparison is running (Runs tab)".into());
         }
+        if self.sweep.is_running() {
+            return Some("a sweep is running (Sweep tab)".into());
+        }
         if !self.problems.is_empty() {
             let list: Vec<String> = self.problems.0.iter().map(|p| p.to_string()).collect();
             return Some(format!(
@@ -152,7 +158,8 @@ impl Workbench {
         self.poll_dialog();
         self.drain_run();
         self.comparison.drain();
-        if self.comparison.is_running() {
+        self.sweep.drain();
+        if self.comparison.is_running() || self.sweep.is_running() {
             ctx.request_repaint_after(REPAINT_EVERY);
         }
         self.preview.follow(&self.experiment);
@@ -424,6 +431,16 @@ impl Workbench {
                 let data = self.preview.data.clone();
                 let labels = data.as_ref().map(|d| d.test.labels.as_slice());
                 super::diagnostics::diagnostics_ui(ui, run, &names, labels);
+            }
+            Tab::Sweep => {
+                let blocked = self.start_blocked();
+                super::sweep_tab::sweep_ui(
+                    ui,
+                    &mut self.sweep,
+                    &self.experiment,
+                    blocked,
+                    &mut self.commands,
+                );
             }
             Tab::Runs => {
                 let blocked = self.start_blocked().is_some();

@@ -427,3 +427,95 @@ fn the_runs_tab_compares_methods_over_seeds() {
     assert!(h.get_all_by_label("gain (points)").count() >= 1);
     assert!(c.folder.as_ref().unwrap().join("cells.csv").is_file());
 }
+
+/// The Sweep tab: typed grids (a bad value refused by name), Start, Pause and Resume by
+/// clicks, the heatmap filling in cell by cell with the same numbers the sweep folder holds,
+/// a clicked cell's runs, and Stop keeping what finished.
+#[test]
+fn the_sweep_tab_fills_a_heatmap_pauses_resumes_and_shows_a_cells_runs() {
+    use distillery::app::sweep_cell_text;
+    let _serial = crate::support::training_lock();
+    let mut h = harness(ScriptedDialogs::default());
+    let tmp = tempfile::tempdir().unwrap();
+    h.state_mut().experiment = tiny();
+    h.state_mut().sweep.folder_root = tmp.path().to_path_buf();
+    h.state_mut().sweep.seeds = 2;
+    h.state_mut().sweep.alphas = "0.5, 0.9".into();
+    h.state_mut().sweep.temperatures = String::new();
+    h.get_by_label("Sweep").click();
+    settle(&mut h);
+    let type_temperatures = |h: &mut Harness<'static, Workbench>, text: &str| {
+        h.state_mut().sweep.temperatures = String::new();
+        h.run();
+        h.get_by_role_and_label(Role::TextInput, "Temperatures")
+            .focus();
+        h.run();
+        h.get_by_role_and_label(Role::TextInput, "Temperatures")
+            .type_text(text);
+        h.run();
+    };
+    type_temperatures(&mut h, "2, x");
+    assert_eq!(h.state().sweep.temperatures, "2, x");
+    assert!(
+        h.query_by_label("temperatures: `x` is not a number")
+            .is_some()
+    );
+    assert!(h.get_by_label("Start sweep").accesskit_node().is_disabled());
+    type_temperatures(&mut h, "2, 8");
+    h.get_by_label("Start sweep").click();
+    h.run();
+    assert!(h.state().sweep.is_running());
+    assert!(
+        h.state().start_blocked().is_some(),
+        "Start is blocked while sweeping"
+    );
+
+    h.get_by_label("Pause sweep").click();
+    h.run();
+    assert!(h.state().sweep.is_paused());
+    std::thread::sleep(Duration::from_millis(700));
+    h.run();
+    let done = h.state().sweep.done;
+    std::thread::sleep(Duration::from_millis(1500));
+    h.run();
+    assert_eq!(h.state().sweep.done, done, "no cell finishes while paused");
+    h.get_by_label("Resume sweep").click();
+    assert!(
+        step_until(&mut h, Duration::from_secs(120), |w| !w.sweep.is_running()),
+        "the sweep did not finish"
+    );
+    h.run();
+    let s = &h.state().sweep;
+    assert_eq!(s.error, None);
+    assert_eq!(s.rows.len(), 8, "2 T × 2 α × 2 seeds");
+    let summaries = s.summaries();
+    assert_eq!(summaries.len(), 4);
+    assert!(summaries.iter().all(|c| c.seeds == 2 && c.gain.is_some()));
+    // The heatmap shows what the folder holds.
+    let folder = s.folder.clone().unwrap();
+    let on_disk =
+        distillery::sweep::folder::read_rows(&folder, distillery::sweep::folder::CELLS).unwrap();
+    let grid = s.grid.clone().unwrap();
+    assert_eq!(
+        distillery::sweep::stats::summarise(&grid, &on_disk),
+        summaries
+    );
+    let last = summaries
+        .iter()
+        .find(|c| c.temperature == 8.0 && c.alpha == 0.9)
+        .unwrap();
+    h.get_by_label(&sweep_cell_text(Some(last), 2)).click();
+    h.run();
+    assert_eq!(h.state().sweep.selected, Some((1, 1)));
+    assert!(h.query_by_label("T = 8, α = 0.9").is_some());
+
+    h.get_by_label("Start sweep").click();
+    h.run();
+    h.get_by_label("Stop sweep").click();
+    assert!(
+        step_until(&mut h, Duration::from_secs(60), |w| !w.sweep.is_running()),
+        "the stopped sweep did not end"
+    );
+    assert!(h.state().sweep.rows.len() < 8);
+    assert_eq!(h.state().start_blocked(), None);
+}
