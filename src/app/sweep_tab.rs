@@ -204,6 +204,7 @@ impl SweepTab {
         let g = self.grid.as_ref()?;
         Some(Setting {
             loss: g.losses[0],
+            teacher: g.teachers[0],
             temperature: *g.temperatures.get(t)?,
             alpha: *g.alphas.get(a)?,
         })

@@ -31,6 +31,7 @@ fn spawn(
     let exe = std::env::current_exe()
         .map_err(|e| SweepError::Write(format!("cannot find this program: {e}")))?;
     let losses: Vec<&str> = plan.grid.losses.iter().map(|l| l.short()).collect();
+    let teachers: Vec<&str> = plan.grid.teachers.iter().map(|t| t.short()).collect();
     let threads = (std::thread::available_parallelism().map_or(1, |n| n.get()) / jobs).max(1);
     Command::new(exe)
         .arg("sweep")
@@ -38,6 +39,7 @@ fn spawn(
         .args(["--temperatures", &list(&plan.grid.temperatures)])
         .args(["--alphas", &list(&plan.grid.alphas)])
         .args(["--losses", &losses.join(",")])
+        .args(["--teachers", &teachers.join(",")])
         .args(["--seeds", &plan.grid.seeds.len().to_string()])
         .args(["--shard", &format!("{k}/{jobs}"), "--quiet"])
         .arg("--out")

@@ -2,7 +2,7 @@
 
 use super::{Inputs, exit, fail, resolve};
 use crate::config::{Experiment, SoftLoss};
-use crate::sweep::grid::{Grid, Shard};
+use crate::sweep::grid::{Grid, Shard, TeacherChoice};
 use crate::sweep::stats::{CellSummary, MeanStd};
 use crate::sweep::{Plan, SweepError, SweepProgress, SweepResult};
 use crate::train::Control;
@@ -18,6 +18,12 @@ pub fn parse_loss(name: &str) -> Result<SoftLoss, String> {
             names.join(", ")
         )
     })
+}
+
+/// `--teachers whole,best-member`: which teacher each student distils.
+pub fn parse_teacher(name: &str) -> Result<TeacherChoice, String> {
+    TeacherChoice::from_short(name)
+        .ok_or_else(|| format!("`{name}` is not a teacher choice; expected whole or best-member"))
 }
 
 /// What `distillery sweep` was asked.
@@ -37,6 +43,10 @@ pub struct SweepArgs {
     /// Methods by short name: kd, sce, mse, dkd, dist, ls, ctkd, nkd, smooth, tf.
     #[arg(long, value_delimiter = ',', value_parser = parse_loss)]
     pub losses: Option<Vec<SoftLoss>>,
+    /// Teachers to distil: whole (the teacher as configured), best-member (an ensemble's
+    /// member with the highest test accuracy, alone) [default: whole].
+    #[arg(long, value_delimiter = ',', value_parser = parse_teacher)]
+    pub teachers: Option<Vec<TeacherChoice>>,
     /// Seeds, counting up from the preset's.
     #[arg(long, default_value_t = 1)]
     pub seeds: usize,
@@ -81,7 +91,8 @@ pub fn sweep(args: SweepArgs) -> i32 {
         args.alphas,
         args.losses,
         args.seeds,
-    );
+    )
+    .with_teachers(args.teachers);
     let plan = Plan {
         base,
         grid,
@@ -185,6 +196,9 @@ fn finish(result: &SweepResult, out: &Path, seeds_of: Option<&Grid>) -> i32 {
     match seeds_of {
         Some(grid) => println!("{}", seeds_report(grid, result)),
         None => println!("{}", crate::sweep::stats::table(&result.summaries)),
+    }
+    for line in crate::sweep::stats::whole_against_best_member(&result.rows) {
+        println!("{line}");
     }
     println!(
         "results: {} (sweep.csv, cells.csv, seeds.csv, heatmap.png)",

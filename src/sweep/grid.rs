@@ -1,8 +1,10 @@
-//! A sweep's grid: temperatures × weights α × methods × seeds, its cells in one fixed order,
+//! A sweep's grid: temperatures × weights α × methods × teachers (the whole ensemble, or its
+//! best member) × seeds, its cells in one fixed order,
 //! and the slice of them one machine of several runs (`--shard I/N`, also what `--jobs N`
 //! gives each of its processes).
 
 use crate::config::{Experiment, SoftLoss};
+pub use crate::train::sweep::TeacherChoice;
 use serde::{Deserialize, Serialize};
 
 /// What a sweep varies. Each list holds at least one value (the preset's own by default).
@@ -11,7 +13,14 @@ pub struct Grid {
     pub temperatures: Vec<f64>,
     pub alphas: Vec<f64>,
     pub losses: Vec<SoftLoss>,
+    /// Folders made before this axis existed distilled the whole teacher only.
+    #[serde(default = "whole_teacher")]
+    pub teachers: Vec<TeacherChoice>,
     pub seeds: Vec<u64>,
+}
+
+fn whole_teacher() -> Vec<TeacherChoice> {
+    vec![TeacherChoice::Whole]
 }
 
 /// One run of a sweep: a student distilled with these settings on this seed.
@@ -19,6 +28,7 @@ pub struct Grid {
 pub struct Cell {
     pub seed: u64,
     pub loss: SoftLoss,
+    pub teacher: TeacherChoice,
     pub temperature: f64,
     pub alpha: f64,
 }
@@ -27,6 +37,7 @@ pub struct Cell {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Setting {
     pub loss: SoftLoss,
+    pub teacher: TeacherChoice,
     pub temperature: f64,
     pub alpha: f64,
 }
@@ -35,6 +46,7 @@ impl Cell {
     pub fn setting(&self) -> Setting {
         Setting {
             loss: self.loss,
+            teacher: self.teacher,
             temperature: self.temperature,
             alpha: self.alpha,
         }
@@ -49,6 +61,7 @@ impl Cell {
 impl Setting {
     pub fn same(&self, other: &Setting) -> bool {
         self.loss == other.loss
+            && self.teacher == other.teacher
             && self.temperature.to_bits() == other.temperature.to_bits()
             && self.alpha.to_bits() == other.alpha.to_bits()
     }
@@ -68,23 +81,35 @@ impl Grid {
             temperatures: temperatures.unwrap_or_else(|| vec![base.distill.temperature]),
             alphas: alphas.unwrap_or_else(|| vec![base.distill.alpha]),
             losses: losses.unwrap_or_else(|| vec![base.distill.loss]),
+            teachers: whole_teacher(),
             seeds: (0..seeds.max(1) as u64)
                 .map(|i| base.seed.wrapping_add(i))
                 .collect(),
         }
     }
 
-    /// The settings, methods outermost, then T, then α.
+    /// The same grid, distilling each of `teachers` (the whole ensemble, its best member).
+    pub fn with_teachers(self, teachers: Option<Vec<TeacherChoice>>) -> Self {
+        Grid {
+            teachers: teachers.unwrap_or_else(whole_teacher),
+            ..self
+        }
+    }
+
+    /// The settings, methods outermost, then teachers, then T, then α.
     pub fn settings(&self) -> Vec<Setting> {
         let mut out = Vec::new();
         for &loss in &self.losses {
-            for &temperature in &self.temperatures {
-                for &alpha in &self.alphas {
-                    out.push(Setting {
-                        loss,
-                        temperature,
-                        alpha,
-                    });
+            for &teacher in &self.teachers {
+                for &temperature in &self.temperatures {
+                    for &alpha in &self.alphas {
+                        out.push(Setting {
+                            loss,
+                            teacher,
+                            temperature,
+                            alpha,
+                        });
+                    }
                 }
             }
         }
@@ -100,6 +125,7 @@ impl Grid {
                 settings.iter().map(move |s| Cell {
                     seed,
                     loss: s.loss,
+                    teacher: s.teacher,
                     temperature: s.temperature,
                     alpha: s.alpha,
                 })
@@ -142,6 +168,15 @@ impl Grid {
                 "losses {} there, {} here",
                 names(&other.losses),
                 names(&self.losses)
+            ));
+        }
+        if self.teachers != other.teachers {
+            let names =
+                |t: &[TeacherChoice]| t.iter().map(|t| t.short()).collect::<Vec<_>>().join(",");
+            diffs.push(format!(
+                "teachers {} there, {} here",
+                names(&other.teachers),
+                names(&self.teachers)
             ));
         }
         if self.seeds != other.seeds {

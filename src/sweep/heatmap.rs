@@ -3,7 +3,7 @@
 //! the top left. Drawn pixel by pixel with a tiny
 //! built-in font, so the command line needs no font or plotting library.
 
-use super::grid::Grid;
+use super::grid::{Grid, TeacherChoice};
 use super::stats::CellSummary;
 use crate::config::SoftLoss;
 
@@ -124,15 +124,20 @@ pub fn heatmap_png(grid: &Grid, summaries: &[CellSummary]) -> Vec<u8> {
     let (cols, rows) = (grid.temperatures.len(), grid.alphas.len());
     let block_h = TOP + rows * CELL_H + GAP;
     let width = LEFT + cols * CELL_W + 8;
-    let height = grid.losses.len() * block_h;
+    let blocks: Vec<(SoftLoss, TeacherChoice)> = grid
+        .losses
+        .iter()
+        .flat_map(|&l| grid.teachers.iter().map(move |&t| (l, t)))
+        .collect();
+    let height = blocks.len() * block_h;
     let mut canvas = Canvas::new(width, height);
     let max = summaries
         .iter()
         .filter_map(|s| s.gain.map(|g| (100.0 * g.mean).abs()))
         .fold(1.0f64, f64::max);
-    for (k, loss) in grid.losses.iter().enumerate() {
+    for (k, &block) in blocks.iter().enumerate() {
         let y0 = k * block_h;
-        draw_method(&mut canvas, grid, summaries, *loss, y0, max);
+        draw_method(&mut canvas, grid, summaries, block, y0, max);
     }
     encode(&canvas)
 }
@@ -141,11 +146,15 @@ fn draw_method(
     canvas: &mut Canvas,
     grid: &Grid,
     summaries: &[CellSummary],
-    loss: SoftLoss,
+    (loss, teacher): (SoftLoss, TeacherChoice),
     y0: usize,
     max: f64,
 ) {
-    canvas.text(4, y0 + 8, loss.short(), 3);
+    let title = match teacher {
+        TeacherChoice::Whole => loss.short().to_string(),
+        TeacherChoice::BestMember => format!("{} {}", loss.short(), teacher.short()),
+    };
+    canvas.text(4, y0 + 8, &title, 3);
     for (j, t) in grid.temperatures.iter().enumerate() {
         let label = format!("T={t}");
         let x = LEFT + j * CELL_W + (CELL_W - Canvas::text_width(&label, 2)) / 2;
@@ -158,6 +167,7 @@ fn draw_method(
             let x = LEFT + j * CELL_W;
             let found = summaries.iter().find(|s| {
                 s.loss == loss.short()
+                    && s.distilled_from == teacher
                     && s.temperature.to_bits() == t.to_bits()
                     && s.alpha.to_bits() == a.to_bits()
             });

@@ -11,7 +11,7 @@ pub mod rows;
 pub mod stats;
 
 use crate::config::{Experiment, Problem, validate};
-use crate::train::sweep::{SeedListener, train_seed};
+use crate::train::sweep::{SeedListener, Variant, train_seed};
 use crate::train::{Control, Event, PhaseStatus, RunError};
 use folder::{CELLS, Folder, HEATMAP, Manifest, SEEDS, SUMMARY, read_manifest, read_rows};
 use grid::{Cell, Grid, Shard, cell_experiment};
@@ -107,6 +107,18 @@ fn check_cells(plan: &Plan) -> Result<(), SweepError> {
                 problems.push(line);
             }
         }
+    }
+    if plan
+        .grid
+        .teachers
+        .contains(&grid::TeacherChoice::BestMember)
+        && plan.base.teacher.members.len() < 2
+    {
+        problems.push(format!(
+            "  - teachers: best-member needs an ensemble teacher; teacher.members has {} \
+             (its best member is the teacher itself)",
+            plan.base.teacher.members.len()
+        ));
     }
     if problems.is_empty() {
         return Ok(());
@@ -225,7 +237,13 @@ fn run_seed(
     if load_saved {
         base.teacher.weights = Some(teacher_dir.clone());
     }
-    let variants: Vec<Experiment> = cells.iter().map(|c| cell_experiment(&base, c)).collect();
+    let variants: Vec<Variant> = cells
+        .iter()
+        .map(|c| Variant {
+            experiment: cell_experiment(&base, c),
+            teacher: c.teacher,
+        })
+        .collect();
     let train_baseline = base.train.baseline && known.is_none();
     let seed_row = Mutex::new(known);
     let baseline_curve = Mutex::new(Vec::new());

@@ -2,7 +2,7 @@
 //! one per seed's teacher and baseline. Best-epoch and last-epoch accuracy stay in columns of
 //! their own; they are never mixed.
 
-use super::grid::Cell;
+use super::grid::{Cell, TeacherChoice};
 use crate::config::SoftLoss;
 use crate::train::EpochMetrics;
 use crate::train::sweep::{SeedRun, StudentRun};
@@ -14,6 +14,9 @@ pub struct CellRow {
     pub seed: u64,
     /// The method's short name (`kd`, `dkd`, …).
     pub loss: String,
+    /// The teacher distilled: `whole`, or the ensemble's `best-member`.
+    #[serde(default)]
+    pub teacher: TeacherChoice,
     pub temperature: f64,
     pub alpha: f64,
     /// Test accuracy after the last epoch.
@@ -84,6 +87,7 @@ impl CellRow {
         Some(CellRow {
             seed: cell.seed,
             loss: cell.loss.short().to_string(),
+            teacher: cell.teacher,
             temperature: cell.temperature,
             alpha: cell.alpha,
             student_accuracy: accuracy,
@@ -91,7 +95,7 @@ impl CellRow {
             student_best_epoch: best_epoch,
             baseline_accuracy: seed.baseline_accuracy,
             baseline_best_accuracy: seed.baseline_best_accuracy,
-            teacher_accuracy: seed.teacher_accuracy,
+            teacher_accuracy: student.teacher_accuracy.or(seed.teacher_accuracy),
             gain: seed.baseline_accuracy.map(|b| accuracy - b),
             agreement_with_teacher: student.report.agreement_with_teacher,
             kl_to_teacher: student.report.kl_to_teacher,
@@ -110,6 +114,7 @@ impl CellRow {
         Some(Cell {
             seed: self.seed,
             loss: SoftLoss::from_short(&self.loss)?,
+            teacher: self.teacher,
             temperature: self.temperature,
             alpha: self.alpha,
         })

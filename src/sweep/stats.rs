@@ -67,6 +67,9 @@ impl MeanStd {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CellSummary {
     pub loss: String,
+    /// The whole teacher, or the ensemble's best member.
+    #[serde(default)]
+    pub distilled_from: super::grid::TeacherChoice,
     pub temperature: f64,
     pub alpha: f64,
     pub seeds: usize,
@@ -101,6 +104,7 @@ fn summarise_setting(s: &Setting, rows: &[CellRow]) -> Option<CellSummary> {
     };
     Some(CellSummary {
         loss: s.loss.short().to_string(),
+        distilled_from: s.teacher,
         temperature: s.temperature,
         alpha: s.alpha,
         seeds: mine.len(),
@@ -117,10 +121,65 @@ fn summarise_setting(s: &Setting, rows: &[CellRow]) -> Option<CellSummary> {
     })
 }
 
+impl CellSummary {
+    /// `kd`, or `kd, best member` for a student of the ensemble's best member.
+    pub fn method_label(&self) -> String {
+        match self.distilled_from {
+            super::grid::TeacherChoice::Whole => self.loss.clone(),
+            super::grid::TeacherChoice::BestMember => format!("{}, best member", self.loss),
+        }
+    }
+}
+
+/// For each setting distilled from both the whole ensemble and its best member: the whole
+/// ensemble's student minus the best member's, seed by seed (the same seeds, the same
+/// baseline and initial weights), as mean ± std points and the seeds the ensemble won.
+pub fn whole_against_best_member(rows: &[CellRow]) -> Vec<String> {
+    use super::grid::TeacherChoice::{BestMember, Whole};
+    let mut lines = Vec::new();
+    let mut seen: Vec<(String, u64, u64)> = Vec::new();
+    for r in rows.iter().filter(|r| r.teacher == Whole) {
+        let key = (r.loss.clone(), r.temperature.to_bits(), r.alpha.to_bits());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let same = |a: &CellRow, b: &CellRow| {
+            a.loss == b.loss
+                && a.temperature.to_bits() == b.temperature.to_bits()
+                && a.alpha.to_bits() == b.alpha.to_bits()
+        };
+        let diffs: Vec<f64> = rows
+            .iter()
+            .filter(|w| w.teacher == Whole && same(w, r))
+            .filter_map(|w| {
+                let b = rows
+                    .iter()
+                    .find(|b| b.teacher == BestMember && b.seed == w.seed && same(b, w))?;
+                Some(f64::from(w.student_accuracy - b.student_accuracy))
+            })
+            .collect();
+        let Some(m) = MeanStd::of(diffs.iter().copied()) else {
+            continue;
+        };
+        let wins = diffs.iter().filter(|&&d| d > 0.0).count();
+        lines.push(format!(
+            "{} T={} α={}: the whole ensemble's student minus its best member's {} points; the \
+             ensemble won on {wins} of {} seeds",
+            r.loss,
+            r.temperature,
+            r.alpha,
+            m.points(),
+            diffs.len()
+        ));
+    }
+    lines
+}
+
 /// `cells.csv`: one line per setting, accuracies as fractions.
 pub fn cells_csv(summaries: &[CellSummary]) -> String {
     let mut out = String::from(
-        "loss,temperature,alpha,seeds,student_mean,student_std,student_best_mean,\
+        "loss,teacher,temperature,alpha,seeds,student_mean,student_std,student_best_mean,\
          student_best_std,baseline_mean,baseline_std,teacher_mean,gain_mean,gain_std,wins,\
          ece_mean,ece_std\n",
     );
@@ -131,8 +190,9 @@ pub fn cells_csv(summaries: &[CellSummary]) -> String {
     };
     for c in summaries {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             c.loss,
+            c.distilled_from.short(),
             c.temperature,
             c.alpha,
             c.seeds,
@@ -156,8 +216,12 @@ pub fn cells_csv(summaries: &[CellSummary]) -> String {
 /// The table a sweep prints: one line per setting.
 pub fn table(summaries: &[CellSummary]) -> String {
     let dash = || "–".to_string();
+    let w = summaries
+        .iter()
+        .map(|c| c.method_label().chars().count())
+        .fold(7, usize::max);
     let mut lines = vec![format!(
-        "{:<7} {:>6} {:>5} {:>5}  {:>15} {:>15} {:>15} {:>15} {:>5} {:>13}",
+        "{:<w$} {:>6} {:>5} {:>5}  {:>15} {:>15} {:>15} {:>15} {:>5} {:>13}",
         "method",
         "T",
         "α",
@@ -171,8 +235,8 @@ pub fn table(summaries: &[CellSummary]) -> String {
     )];
     for c in summaries {
         lines.push(format!(
-            "{:<7} {:>6} {:>5} {:>5}  {:>15} {:>15} {:>15} {:>15} {:>5} {:>13}",
-            c.loss,
+            "{:<w$} {:>6} {:>5} {:>5}  {:>15} {:>15} {:>15} {:>15} {:>5} {:>13}",
+            c.method_label(),
             c.temperature,
             c.alpha,
             c.seeds,

@@ -240,6 +240,46 @@ impl Trainer<'_> {
         })
     }
 
+    /// The member of `teacher` with the highest test accuracy (the first of equals), frozen
+    /// alone with its own cached logits and its own report.
+    pub(crate) fn best_member(&self, teacher: &FrozenTeacher) -> FrozenTeacher {
+        let labels = &self.splits.test.labels;
+        let test = self.logits.iter().rev().find(|l| l.role == Role::Teacher);
+        let evaluations: Vec<Evaluation> = test
+            .map(|l| {
+                l.members
+                    .iter()
+                    .map(|m| {
+                        let probs =
+                            ensemble_probs(std::slice::from_ref(m), l.classes, Combine::MeanLogits);
+                        Evaluation::new(&probs, labels, l.classes, None)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let best = (0..evaluations.len())
+            .fold(None, |best: Option<usize>, k| match best {
+                Some(b) if evaluations[b].accuracy >= evaluations[k].accuracy => best,
+                _ => Some(k),
+            })
+            .unwrap_or(0);
+        let mut report = teacher.report.clone();
+        report.architecture = format!("member {} of {}", best + 1, teacher.members.len());
+        let test_probs = match (test, evaluations.get(best)) {
+            (Some(l), Some(e)) => {
+                report.set_evaluation(e);
+                ensemble_probs(&l.members[best..=best], l.classes, Combine::MeanLogits)
+            }
+            _ => teacher.test_probs.clone(),
+        };
+        FrozenTeacher {
+            members: vec![teacher.members[best].clone()],
+            train_logits: vec![teacher.train_logits[best].clone()],
+            test_probs,
+            report,
+        }
+    }
+
     // ----- baseline and student -------------------------------------------------------------
 
     /// The baseline, then the distilled student, both against `teacher`. The student does

@@ -1,6 +1,8 @@
 //! Many students against one teacher, the piece sweeps are built from: one seed's data,
 //! teacher (trained, or loaded from saved weights) and baseline, then one distilled student
-//! per variant of the distillation settings, each reported as soon as it is done.
+//! per variant of the distillation settings, each reported as soon as it is done. A variant
+//! may distil the ensemble's best single member instead of the whole ensemble, on the same
+//! seed: the comparison that says whether the ensemble itself is worth distilling.
 
 use super::phases::FrozenTeacher;
 use super::setup::{Sink, prepare};
@@ -9,6 +11,43 @@ use super::{
 };
 use crate::config::Experiment;
 use crate::model::{Net, arch_size};
+use serde::{Deserialize, Serialize};
+
+/// Which teacher a student is distilled from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TeacherChoice {
+    /// The teacher as configured: an ensemble combined by `teacher.combine`.
+    #[default]
+    Whole,
+    /// The ensemble's member with the highest test accuracy, alone. Picking it on the test set
+    /// favours the single member, so the ensemble's edge over it is never overstated.
+    BestMember,
+}
+
+impl TeacherChoice {
+    pub const ALL: [TeacherChoice; 2] = [TeacherChoice::Whole, TeacherChoice::BestMember];
+
+    /// The name in `--teachers`, `sweep.csv` and tables.
+    pub fn short(self) -> &'static str {
+        match self {
+            TeacherChoice::Whole => "whole",
+            TeacherChoice::BestMember => "best-member",
+        }
+    }
+
+    pub fn from_short(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.short() == name)
+    }
+}
+
+/// One student to train against a seed's teacher: its experiment (differing from the seed's
+/// only in the distillation settings) and which teacher it learns from.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub experiment: Experiment,
+    pub teacher: TeacherChoice,
+}
 
 /// The teacher and the baseline of one seed.
 #[derive(Debug, Clone)]
@@ -25,6 +64,8 @@ pub struct SeedRun {
 #[derive(Debug, Clone)]
 pub struct StudentRun {
     pub report: ModelReport,
+    /// Test accuracy of the teacher this student learned from (the best member's, for one).
+    pub teacher_accuracy: Option<f32>,
     pub epochs: Vec<EpochMetrics>,
     pub steps: Vec<StepMetrics>,
     pub error: Option<RunFailure>,
@@ -47,7 +88,7 @@ pub struct SeedListener<'a> {
 /// A stop ends the seed after the student in flight (reported with its stopped status).
 pub fn train_seed(
     base: &Experiment,
-    variants: &[Experiment],
+    variants: &[Variant],
     baseline: bool,
     control: &Control,
     listener: SeedListener,
@@ -85,11 +126,19 @@ pub fn train_seed(
         error,
     };
     (listener.on_seed)(&seed);
+    let best = variants
+        .iter()
+        .any(|v| v.teacher == TeacherChoice::BestMember)
+        .then(|| trainer.best_member(&teacher));
     for (i, variant) in variants.iter().enumerate() {
         if control.is_stopped() {
             break;
         }
-        let run = train_variant(&mut trainer, variant, &teacher);
+        let chosen = match (&best, variant.teacher) {
+            (Some(best), TeacherChoice::BestMember) => best,
+            _ => &teacher,
+        };
+        let run = train_variant(&mut trainer, &variant.experiment, chosen);
         (listener.on_student)(i, run);
     }
     Ok(seed)
@@ -102,12 +151,14 @@ fn train_variant<'a>(
 ) -> StudentRun {
     trainer.exp = variant;
     trainer.history = History::default();
+    trainer.teacher_test_probs = Some(teacher.test_probs.clone());
     let result = trainer.train_student(teacher);
     let size = arch_size(&variant.student, trainer.io);
     let report = trainer.student_report(&result, teacher, size);
     let history = std::mem::take(&mut trainer.history);
     StudentRun {
         report,
+        teacher_accuracy: teacher.report.test_accuracy,
         epochs: phase_epochs(&history, Phase::Student),
         steps: history.steps,
         error: result.error,

@@ -245,3 +245,80 @@ fn the_command_line_sweeps_methods_and_repeats_runs_over_seeds() {
     );
     assert!(stdout.contains("the student won on"), "{stdout}");
 }
+
+/// `--teachers whole,best-member` on an ensemble: on each seed one teacher and baseline, one
+/// student of the whole ensemble and one of its best member alone. The best member is the
+/// member a single run reports as most accurate, the whole ensemble's student is the single
+/// run's student, and the paired comparison pairs the same seeds.
+#[test]
+fn an_ensemble_is_distilled_beside_its_best_member_on_the_same_seeds() {
+    use distillery::sweep::grid::TeacherChoice;
+    let _serial = crate::support::training_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut base = from_ron_str(include_str!("../../presets/ensemble.ron"), "ensemble").unwrap();
+    base.device = DeviceChoice::Cpu;
+    base.teacher.epochs = 5;
+    base.train.epochs = 10;
+    let grid = Grid::new(&base, None, None, None, 2)
+        .with_teachers(Some(vec![TeacherChoice::Whole, TeacherChoice::BestMember]));
+    let plan = Plan {
+        base: base.clone(),
+        grid,
+        shard: None,
+        out: tmp.path().join("sweep"),
+    };
+    let result = sweep::run(&plan, &Control::new(), &|_| {}).unwrap();
+    assert_eq!(result.rows.len(), 4, "2 teachers × 2 seeds");
+    for seed in [21, 22] {
+        let (single, _) = crate::support::run(&Experiment {
+            seed,
+            ..base.clone()
+        });
+        let members = single.summary.ensemble.clone().unwrap().members;
+        let best = members.iter().copied().fold(f32::MIN, f32::max);
+        let row = |t: TeacherChoice| {
+            result
+                .rows
+                .iter()
+                .find(|r| r.seed == seed && r.teacher == t)
+                .unwrap()
+        };
+        assert_eq!(row(TeacherChoice::BestMember).teacher_accuracy, Some(best));
+        assert_eq!(
+            row(TeacherChoice::Whole).teacher_accuracy,
+            single.summary.teacher.test_accuracy
+        );
+        assert_eq!(
+            Some(row(TeacherChoice::Whole).student_accuracy),
+            single.summary.student.as_ref().unwrap().test_accuracy
+        );
+        assert_eq!(
+            row(TeacherChoice::Whole).baseline_accuracy,
+            row(TeacherChoice::BestMember).baseline_accuracy
+        );
+    }
+    let lines = sweep::stats::whole_against_best_member(&result.rows);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("won on") && lines[0].ends_with("of 2 seeds"),
+        "{lines:?}"
+    );
+    let cells = std::fs::read_to_string(tmp.path().join("sweep/cells.csv")).unwrap();
+    assert!(
+        cells.contains(",best-member,") && cells.contains(",whole,"),
+        "{cells}"
+    );
+
+    // A one-member teacher has no best member to compare with: refused, naming the axis.
+    let mut one = base.clone();
+    one.teacher.members.truncate(1);
+    let plan = Plan {
+        grid: Grid::new(&one, None, None, None, 1)
+            .with_teachers(Some(vec![TeacherChoice::BestMember])),
+        base: one,
+        shard: None,
+        out: tmp.path().join("one"),
+    };
+    let err = sweep::run(&plan, &Control::new(), &|_| {}).unwrap_err();
+    assert!(err.is_bad_input() && err.to_string().contains("best-member needs an ensemble"));
+}
