@@ -123,7 +123,9 @@ fn colour(gain: f64, max: f64) -> [u8; 3] {
 pub fn heatmap_png(grid: &Grid, summaries: &[CellSummary]) -> Vec<u8> {
     let (cols, rows) = (grid.temperatures.len(), grid.alphas.len());
     let block_h = TOP + rows * CELL_H + GAP;
-    let width = LEFT + cols * CELL_W + 8;
+    // Room on the left for a block title naming the teacher too.
+    let left = if grid.teachers.len() > 1 { 124 } else { LEFT };
+    let width = left + cols * CELL_W + 8;
     let blocks: Vec<(SoftLoss, TeacherChoice)> = grid
         .losses
         .iter()
@@ -137,7 +139,7 @@ pub fn heatmap_png(grid: &Grid, summaries: &[CellSummary]) -> Vec<u8> {
         .fold(1.0f64, f64::max);
     for (k, &block) in blocks.iter().enumerate() {
         let y0 = k * block_h;
-        draw_method(&mut canvas, grid, summaries, block, y0, max);
+        draw_method(&mut canvas, grid, summaries, block, (left, y0), max);
     }
     encode(&canvas)
 }
@@ -147,24 +149,25 @@ fn draw_method(
     grid: &Grid,
     summaries: &[CellSummary],
     (loss, teacher): (SoftLoss, TeacherChoice),
-    y0: usize,
+    (left, y0): (usize, usize),
     max: f64,
 ) {
-    let title = match teacher {
-        TeacherChoice::Whole => loss.short().to_string(),
-        TeacherChoice::BestMember => format!("{} {}", loss.short(), teacher.short()),
-    };
-    canvas.text(4, y0 + 8, &title, 3);
+    match teacher {
+        TeacherChoice::Whole => canvas.text(4, y0 + 8, loss.short(), 3),
+        TeacherChoice::BestMember => {
+            canvas.text(4, y0 + 10, &format!("{} {}", loss.short(), teacher.short()), 2)
+        }
+    }
     for (j, t) in grid.temperatures.iter().enumerate() {
         let label = format!("T={t}");
-        let x = LEFT + j * CELL_W + (CELL_W - Canvas::text_width(&label, 2)) / 2;
+        let x = left + j * CELL_W + (CELL_W - Canvas::text_width(&label, 2)) / 2;
         canvas.text(x, y0 + 10, &label, 2);
     }
     for (i, a) in grid.alphas.iter().enumerate() {
         let y = y0 + TOP + i * CELL_H;
         canvas.text(4, y + CELL_H / 2 - 5, &format!("a={a}"), 2);
         for (j, t) in grid.temperatures.iter().enumerate() {
-            let x = LEFT + j * CELL_W;
+            let x = left + j * CELL_W;
             let found = summaries.iter().find(|s| {
                 s.loss == loss.short()
                     && s.distilled_from == teacher
