@@ -7,7 +7,7 @@ use super::command::Command;
 use super::style::role_color;
 use super::sweep_job::{Report, SweepJob};
 use crate::config::{Experiment, SoftLoss};
-use crate::sweep::grid::Grid;
+use crate::sweep::grid::{Grid, TeacherChoice};
 use crate::sweep::stats::{CellSummary, MeanStd};
 use crate::sweep::{Plan, SweepProgress};
 use crate::train::Role;
@@ -20,12 +20,16 @@ use std::path::PathBuf;
 pub struct Comparison {
     pub losses: Vec<SoftLoss>,
     pub seeds: usize,
+    /// For an ensemble teacher: also distil each method from its best member alone.
+    pub best_member: bool,
     job: Option<SweepJob>,
     pub done: usize,
     pub todo: usize,
     pub summaries: Vec<CellSummary>,
     /// Per method, each seed's accuracy curve; and each seed's baseline curve.
-    pub curves: BTreeMap<&'static str, Vec<Vec<[f64; 2]>>>,
+    pub curves: BTreeMap<String, Vec<Vec<[f64; 2]>>>,
+    /// Every finished student, for the ensemble-against-best-member pairing.
+    pub rows: Vec<crate::sweep::rows::CellRow>,
     pub baseline_curves: Vec<Vec<[f64; 2]>>,
     pub folder: Option<PathBuf>,
     pub error: Option<String>,
@@ -47,11 +51,13 @@ impl Default for Comparison {
                 SoftLoss::TeacherFree,
             ],
             seeds: 3,
+            best_member: false,
             job: None,
             done: 0,
             todo: 0,
             summaries: Vec::new(),
             curves: BTreeMap::new(),
+            rows: Vec::new(),
             baseline_curves: Vec::new(),
             folder: None,
             error: None,
@@ -71,7 +77,11 @@ impl Comparison {
     pub fn start(&mut self, exp: &Experiment) {
         let name = crate::cli::out_dir_for(exp, "compare");
         let out = self.folder_root.join(name.file_name().unwrap_or_default());
-        let grid = Grid::new(exp, None, None, Some(self.losses.clone()), self.seeds);
+        let teachers = (self.best_member && exp.teacher.members.len() > 1)
+            .then(|| vec![TeacherChoice::Whole, TeacherChoice::BestMember]);
+        let grid = Grid::new(exp, None, None, Some(self.losses.clone()), self.seeds)
+            .with_teachers(teachers);
+        let todo = grid.cells().len();
         let plan = Plan {
             base: exp.clone(),
             grid,
@@ -81,8 +91,9 @@ impl Comparison {
         *self = Comparison {
             losses: self.losses.clone(),
             seeds: self.seeds,
+            best_member: self.best_member,
             job: Some(SweepJob::start(plan, "distillery-compare")),
-            todo: self.losses.len() * self.seeds,
+            todo,
             folder: Some(out),
             folder_root: self.folder_root.clone(),
             header: Some(format!(
@@ -126,13 +137,13 @@ impl Comparison {
     fn add_cell(&mut self, p: SweepProgress) {
         self.done = p.done;
         self.todo = p.todo;
-        if let Some(row) = &p.last
-            && let Some(loss) = SoftLoss::from_short(&row.loss)
-        {
-            self.curves
-                .entry(loss.short())
-                .or_default()
-                .push(p.student_curve);
+        if let Some(row) = &p.last {
+            let label = match row.teacher {
+                TeacherChoice::Whole => row.loss.clone(),
+                TeacherChoice::BestMember => format!("{}, best member", row.loss),
+            };
+            self.curves.entry(label).or_default().push(p.student_curve);
+            self.rows.push(row.clone());
         }
         if !p.baseline_curve.is_empty() {
             self.baseline_curves.push(p.baseline_curve);
@@ -165,7 +176,13 @@ const PALETTE: [Color32; 10] = [
 ];
 
 /// The comparison section of the Runs tab.
-pub fn compare_ui(ui: &mut Ui, c: &mut Comparison, blocked: bool, commands: &mut Vec<Command>) {
+pub fn compare_ui(
+    ui: &mut Ui,
+    c: &mut Comparison,
+    members: usize,
+    blocked: bool,
+    commands: &mut Vec<Command>,
+) {
     ui.label(RichText::new("Compare methods on this experiment").strong());
     ui.horizontal_wrapped(|ui| {
         for loss in SoftLoss::ALL {
@@ -183,6 +200,14 @@ pub fn compare_ui(ui: &mut Ui, c: &mut Comparison, blocked: bool, commands: &mut
             }
         }
     });
+    ui.add_enabled(
+        !c.is_running() && members > 1,
+        egui::Checkbox::new(
+            &mut c.best_member,
+            "and each method from the ensemble's best member alone",
+        ),
+    )
+    .on_disabled_hover_text("needs an ensemble teacher (more than one member)");
     ui.horizontal(|ui| {
         let label = ui.label("Seeds");
         ui.add_enabled(
@@ -218,6 +243,9 @@ pub fn compare_ui(ui: &mut Ui, c: &mut Comparison, blocked: bool, commands: &mut
     }
     if !c.summaries.is_empty() {
         summary_table(ui, &c.summaries);
+    }
+    for line in crate::sweep::stats::whole_against_best_member(&c.rows) {
+        ui.label(line);
     }
     if let Some(dir) = &c.folder {
         ui.label(format!("sweep folder: {}", dir.display()));
@@ -269,7 +297,7 @@ fn summary_table(ui: &mut Ui, summaries: &[CellSummary]) {
             }
             ui.end_row();
             for s in summaries {
-                ui.label(&s.loss);
+                ui.label(s.method_label());
                 ui.label(pct(&s.student));
                 ui.label(pct(&s.student_best));
                 ui.label(pct(&s.baseline));

@@ -446,7 +446,14 @@ impl Workbench {
                 let blocked = self.start_blocked().is_some();
                 runs_ui(ui, &mut self.runs, &mut self.commands);
                 ui.separator();
-                super::compare::compare_ui(ui, &mut self.comparison, blocked, &mut self.commands);
+                let members = self.experiment.teacher.members.len();
+                super::compare::compare_ui(
+                    ui,
+                    &mut self.comparison,
+                    members,
+                    blocked,
+                    &mut self.commands,
+                );
             }
         }
     }

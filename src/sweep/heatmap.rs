@@ -154,9 +154,12 @@ fn draw_method(
 ) {
     match teacher {
         TeacherChoice::Whole => canvas.text(4, y0 + 8, loss.short(), 3),
-        TeacherChoice::BestMember => {
-            canvas.text(4, y0 + 10, &format!("{} {}", loss.short(), teacher.short()), 2)
-        }
+        TeacherChoice::BestMember => canvas.text(
+            4,
+            y0 + 10,
+            &format!("{} {}", loss.short(), teacher.short()),
+            2,
+        ),
     }
     for (j, t) in grid.temperatures.iter().enumerate() {
         let label = format!("T={t}");

@@ -519,3 +519,45 @@ fn the_sweep_tab_fills_a_heatmap_pauses_resumes_and_shows_a_cells_runs() {
     assert!(h.state().sweep.rows.len() < 8);
     assert_eq!(h.state().start_blocked(), None);
 }
+
+/// The Runs tab's comparison distils an ensemble beside its best member on the same seeds, by
+/// one click, and shows both rows and the paired difference.
+#[test]
+fn the_runs_tab_compares_an_ensemble_with_its_best_member() {
+    let _serial = crate::support::training_lock();
+    let mut h = harness(ScriptedDialogs::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut exp =
+        config::from_ron_str(include_str!("../../presets/ensemble.ron"), "ensemble").unwrap();
+    exp.device = DeviceChoice::Cpu;
+    exp.teacher.epochs = 3;
+    exp.train.epochs = 3;
+    h.state_mut().experiment = exp;
+    h.state_mut().comparison.folder_root = tmp.path().to_path_buf();
+    h.state_mut().comparison.losses = vec![config::SoftLoss::Kl];
+    h.state_mut().comparison.seeds = 2;
+    h.get_by_label("Runs").click();
+    settle(&mut h);
+    h.get_by_label("and each method from the ensemble's best member alone")
+        .click();
+    settle(&mut h);
+    assert!(h.state().comparison.best_member);
+    h.get_by_label("Run comparison").click();
+    h.run();
+    assert!(
+        step_until(&mut h, Duration::from_secs(120), |w| !w
+            .comparison
+            .is_running()),
+        "the comparison did not finish"
+    );
+    h.run();
+    let c = &h.state().comparison;
+    assert_eq!(c.error, None);
+    let labels: Vec<String> = c.summaries.iter().map(|s| s.method_label()).collect();
+    assert_eq!(labels, ["kd", "kd, best member"]);
+    assert_eq!(c.curves.values().map(Vec::len).collect::<Vec<_>>(), [2, 2]);
+    assert!(
+        h.query_by_label_contains("the whole ensemble's student minus its best member's")
+            .is_some()
+    );
+}
