@@ -42,6 +42,20 @@ impl Workbench {
             Command::PauseSweep => self.sweep.pause(true),
             Command::ResumeSweep => self.sweep.pause(false),
             Command::StopSweep => self.sweep.stop(),
+            Command::OpenLessonDialog => self.ask(
+                DialogPurpose::OpenLesson,
+                DialogKind::OpenFile,
+                "Open lesson",
+                None,
+            ),
+            Command::TogglePresent => self.view.present = !self.view.present,
+            c @ (Command::ToggleLessons
+            | Command::OpenLesson(_)
+            | Command::OpenLessonPath(_)
+            | Command::LessonStep(_)
+            | Command::CloseLesson
+            | Command::LessonChoice(_)
+            | Command::RevealAnswer) => self.apply_lesson(c),
             Command::Pause => self.live.iter_mut().for_each(LiveRun::pause),
             Command::Resume => self.live.iter_mut().for_each(LiveRun::resume),
             Command::Stop => self.live.iter_mut().for_each(LiveRun::stop),

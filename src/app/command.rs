@@ -44,4 +44,20 @@ pub enum Command {
     PauseSweep,
     ResumeSweep,
     StopSweep,
+    /// Show or hide the Lessons panel.
+    ToggleLessons,
+    /// Open a built-in lesson by name, at the step it was left at.
+    OpenLesson(String),
+    OpenLessonPath(PathBuf),
+    OpenLessonDialog,
+    /// Back (−1), Next (+1) or set the current step up again (0).
+    LessonStep(isize),
+    /// Back to the list of lessons.
+    CloseLesson,
+    /// The learner's prediction for the step's question.
+    LessonChoice(usize),
+    /// Show the answer of a question whose step has no run.
+    RevealAnswer,
+    /// Presentation mode on or off.
+    TogglePresent,
 }

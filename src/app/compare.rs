@@ -200,14 +200,14 @@ pub fn compare_ui(
             }
         }
     });
-    ui.add_enabled(
-        !c.is_running() && members > 1,
-        egui::Checkbox::new(
-            &mut c.best_member,
-            "and each method from the ensemble's best member alone",
-        ),
-    )
-    .on_disabled_hover_text("needs an ensemble teacher (more than one member)");
+    const BEST: &str = "and each method from the ensemble's best member alone";
+    let r = ui
+        .add_enabled(
+            !c.is_running() && members > 1,
+            egui::Checkbox::new(&mut c.best_member, BEST),
+        )
+        .on_disabled_hover_text("needs an ensemble teacher (more than one member)");
+    crate::app::lesson_steps::highlight(ui, &r, BEST);
     ui.horizontal(|ui| {
         let label = ui.label("Seeds");
         ui.add_enabled(
@@ -228,6 +228,7 @@ pub fn compare_ui(
                 !blocked && !c.losses.is_empty(),
                 egui::Button::new("Run comparison"),
             );
+            crate::app::lesson_steps::highlight(ui, &r, "Run comparison");
             if r.on_disabled_hover_text("needs at least one method, and no run training")
                 .clicked()
             {

@@ -67,7 +67,9 @@ fn dark_knowledge_ui(ui: &mut Ui, run: &LiveRun, names: &[String], test_labels: 
                 .logarithmic(true)
                 .text("T"),
         );
-        if ui.button("= the run's T").clicked() {
+        let r = ui.button("= the run's T");
+        crate::app::lesson_steps::highlight(ui, &r, "= the run's T");
+        if r.clicked() {
             t = run.temperature();
         }
     });

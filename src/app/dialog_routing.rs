@@ -20,6 +20,7 @@ pub(super) enum DialogPurpose {
     ExportPng,
     DataSource,
     TeacherWeights,
+    OpenLesson,
 }
 
 impl Workbench {
@@ -34,7 +35,7 @@ impl Workbench {
             return;
         }
         let filter = match purpose {
-            DialogPurpose::OpenPreset | DialogPurpose::SavePreset => {
+            DialogPurpose::OpenPreset | DialogPurpose::SavePreset | DialogPurpose::OpenLesson => {
                 Some(("RON preset".into(), vec!["ron".into()]))
             }
             DialogPurpose::ExportCsv(_) => Some(("CSV".into(), vec!["csv".into()])),
@@ -137,6 +138,9 @@ impl Workbench {
                 }
             },
             DialogPurpose::TeacherWeights => self.experiment.teacher.weights = Some(path),
+            DialogPurpose::OpenLesson => self
+                .commands
+                .push(super::command::Command::OpenLessonPath(path)),
         }
     }
 }

@@ -12,6 +12,8 @@ mod dialog_routing;
 mod dialogs;
 mod experiment_panel;
 mod frame_stats;
+mod lesson_steps;
+pub mod lessons;
 mod messages;
 mod omitted;
 pub mod presets;

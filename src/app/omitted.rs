@@ -96,14 +96,16 @@ fn bias_sliders(
         .unwrap_or_else(|| vec![0.0; omitted.len()]);
     ui.horizontal_wrapped(|ui| {
         for (k, &c) in omitted.iter().enumerate() {
-            ui.add(
+            let label = format!("bias on {}", name(c));
+            let r = ui.add(
                 egui::Slider::new(
                     &mut biases[k],
                     OMITTED_BIAS.min as f32..=OMITTED_BIAS.max as f32,
                 )
                 .step_by(BIAS_STEP)
-                .text(format!("bias on {}", name(c))),
+                .text(&label),
             );
+            crate::app::lesson_steps::highlight(ui, &r, &label);
         }
     });
     ui.horizontal(|ui| {

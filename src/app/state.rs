@@ -71,6 +71,14 @@ pub struct ViewSettings {
     pub temperatures: Vec<f32>,
     pub current_file: Option<PathBuf>,
     pub recent_files: Vec<PathBuf>,
+    /// Whether the Lessons panel is open.
+    pub show_lessons: bool,
+    /// The lesson in progress (a built-in name or a file's path), to reopen on launch.
+    pub lesson: Option<String>,
+    /// The step each lesson was left at, by name: progress kept between launches.
+    pub lesson_progress: std::collections::BTreeMap<String, usize>,
+    /// Presentation mode: no editor, large type, thick lines, high contrast.
+    pub present: bool,
 }
 
 impl Default for ViewSettings {
@@ -88,6 +96,10 @@ impl Default for ViewSettings {
             temperatures: vec![1.0, 2.0, 5.0, 10.0, 20.0],
             current_file: None,
             recent_files: Vec::new(),
+            show_lessons: false,
+            lesson: None,
+            lesson_progress: Default::default(),
+            present: false,
         }
     }
 }

@@ -23,3 +23,5 @@ pub fn class_color(class: usize) -> Color32 {
 }
 
 pub const ERROR: Color32 = Color32::from_rgb(0xE0, 0x4F, 0x4F);
+/// The outline around the control a lesson step points at.
+pub const HIGHLIGHT: Color32 = Color32::from_rgb(0xFF, 0xB0, 0x00);

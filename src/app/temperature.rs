@@ -135,7 +135,8 @@ fn hand_logits_ui(ui: &mut Ui, logits: &mut Vec<f32>) {
 
 fn temperatures_ui(ui: &mut Ui, temperatures: &mut Vec<f32>) {
     ui.horizontal(|ui| {
-        ui.label("Temperatures:");
+        let r = ui.label("Temperatures:");
+        crate::app::lesson_steps::highlight(ui, &r, "Temperatures:");
         for t in temperatures.iter_mut() {
             ui.add(
                 egui::DragValue::new(t)

@@ -14,6 +14,9 @@ pub struct TopBar<'a> {
     pub recent_files: &'a [PathBuf],
     pub current_file: Option<&'a PathBuf>,
     pub dark_mode: &'a mut bool,
+    /// Whether the Lessons panel is open and presentation mode is on.
+    pub lessons_open: bool,
+    pub present: bool,
     pub commands: &'a mut Vec<Command>,
 }
 
@@ -33,6 +36,20 @@ impl TopBar<'_> {
                 };
                 if ui.button(icon).on_hover_text("switch theme").clicked() {
                     *self.dark_mode = !*self.dark_mode;
+                }
+                if ui
+                    .selectable_label(self.present, "Present")
+                    .on_hover_text("presentation mode (F5): no editor, large type, thick lines, high contrast; Ctrl + and Ctrl − zoom")
+                    .clicked()
+                {
+                    self.commands.push(Command::TogglePresent);
+                }
+                if ui
+                    .selectable_label(self.lessons_open, "Lessons")
+                    .on_hover_text("guided lessons; Page Up and Page Down move between steps")
+                    .clicked()
+                {
+                    self.commands.push(Command::ToggleLessons);
                 }
                 device_ui(ui, self.live);
             });

@@ -78,6 +78,7 @@ pub fn ranged<N: Numeric>(ui: &mut Ui, value: &mut N, range: &Range<N>, text: &s
         let label = ui.label(text);
         slider.labelled_by(label.id) | number.labelled_by(label.id)
     });
+    crate::app::lesson_steps::highlight(ui, &inner.response, text);
     inner.inner | inner.response
 }
 

@@ -41,6 +41,10 @@ pub struct Workbench {
     pub comparison: super::compare::Comparison,
     /// The Sweep tab's grid over T and α (a background sweep).
     pub sweep: super::sweep_tab::SweepTab,
+    /// The lesson being followed, if any.
+    pub lesson: Option<super::lessons::panel::LessonSession>,
+    /// Whether the control the lesson step points at was outlined in the last frame.
+    pub lesson_control_drawn: bool,
     pub preview: DataPreview,
     pub messages: Vec<Message>,
     pub problems: Problems,
@@ -86,6 +90,8 @@ impl Workbench {
             runs: Vec::new(),
             comparison: Default::default(),
             sweep: Default::default(),
+            lesson: None,
+            lesson_control_drawn: false,
             preview: DataPreview::default(),
             messages: Vec::new(),
             problems: Problems::default(),
@@ -105,6 +111,7 @@ impl Workbench {
             frame_stats: Arc::default(),
             speed_report: Arc::default(),
         };
+        app.resume_lesson();
         if let Some(path) = app.launch.preset.clone() {
             app.open_path(&path);
         }
@@ -132,6 +139,13 @@ impl Workbench {
         }
         if self.sweep.is_running() {
             return Some("a sweep is running (Sweep tab)".into());
+        }
+        if self
+            .lesson
+            .as_ref()
+            .is_some_and(|s| self.view.show_lessons && s.awaits_prediction())
+        {
+            return Some("predict first: answer the lesson's question, then press Start".into());
         }
         if !self.problems.is_empty() {
             let list: Vec<String> = self.problems.0.iter().map(|p| p.to_string()).collect();
@@ -212,6 +226,7 @@ impl Workbench {
         }
         if drained.finished {
             self.record_finished_run();
+            self.reveal_after_run();
         }
     }
 
@@ -251,13 +266,23 @@ impl Workbench {
         if ctx.egui_wants_keyboard_input() {
             return;
         }
-        let (space, open, save) = ctx.input_mut(|i| {
+        let (space, open, save, next, back, present) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::NONE, Key::Space),
                 i.consume_key(Modifiers::COMMAND, Key::O),
                 i.consume_key(Modifiers::COMMAND, Key::S),
+                i.consume_key(Modifiers::NONE, super::lessons::panel::NEXT_KEY),
+                i.consume_key(Modifiers::NONE, super::lessons::panel::BACK_KEY),
+                i.consume_key(Modifiers::NONE, Key::F5),
             )
         });
+        if self.lesson.is_some() && (next || back) {
+            self.commands
+                .push(Command::LessonStep(if next { 1 } else { -1 }));
+        }
+        if present {
+            self.commands.push(Command::TogglePresent);
+        }
         if space {
             self.commands.push(if self.running() {
                 Command::Stop
@@ -276,6 +301,7 @@ impl Workbench {
     // ----- drawing ------------------------------------------------------------------------------
 
     pub fn ui(&mut self, ui: &mut Ui) {
+        self.publish_highlight(ui.ctx());
         egui::Panel::top("top-bar").show(ui, |ui| {
             TopBar {
                 live: self.live.as_ref(),
@@ -283,6 +309,8 @@ impl Workbench {
                 recent_files: &self.view.recent_files,
                 current_file: self.view.current_file.as_ref(),
                 dark_mode: &mut self.view.dark_mode,
+                lessons_open: self.view.show_lessons,
+                present: self.view.present,
                 commands: &mut self.commands,
             }
             .ui(ui);
@@ -291,19 +319,36 @@ impl Workbench {
         if !self.messages.is_empty() {
             egui::Panel::bottom("messages").show(ui, |ui| self.messages_ui(ui));
         }
-        egui::Panel::left("experiment")
-            .resizable(true)
-            .default_size(380.0)
-            .show(ui, |ui| {
-                ExperimentPanel {
-                    experiment: &mut self.experiment,
-                    running: self.live.as_ref().is_some_and(LiveRun::is_active),
-                    problems: &self.problems,
-                    preview: &mut self.preview,
-                    commands: &mut self.commands,
-                }
-                .ui(ui);
-            });
+        if self.view.show_lessons {
+            egui::Panel::right("lessons")
+                .resizable(true)
+                .default_size(if self.view.present { 520.0 } else { 360.0 })
+                .show(ui, |ui| {
+                    super::lessons::panel::lessons_ui(
+                        ui,
+                        self.lesson.as_ref(),
+                        &self.view.lesson_progress,
+                        self.view.present,
+                        &mut self.commands,
+                    );
+                });
+        }
+        // Presentation mode hides the editor so the plots fill the window.
+        if !self.view.present {
+            egui::Panel::left("experiment")
+                .resizable(true)
+                .default_size(380.0)
+                .show(ui, |ui| {
+                    ExperimentPanel {
+                        experiment: &mut self.experiment,
+                        running: self.live.as_ref().is_some_and(LiveRun::is_active),
+                        problems: &self.problems,
+                        preview: &mut self.preview,
+                        commands: &mut self.commands,
+                    }
+                    .ui(ui);
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             ui.horizontal(|ui| {
                 for tab in Tab::ALL {
@@ -319,6 +364,10 @@ impl Workbench {
             ui.separator();
             self.central_rect = Some(ui.available_rect_before_wrap());
             self.tab_ui(ui);
+        });
+        self.lesson_control_drawn = ui.ctx().data(|d| {
+            d.get_temp(egui::Id::unique(super::lesson_steps::HIGHLIGHT_DRAWN))
+                .unwrap_or(false)
         });
         // Clicks take effect in the frame they happen in.
         let ctx = ui.ctx().clone();

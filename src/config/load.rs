@@ -42,7 +42,15 @@ pub fn load_file(path: &Path) -> Result<Experiment, ConfigError> {
 
 /// Parse RON text; `origin` names the text in error messages (usually the file path).
 pub fn from_ron_str(text: &str, origin: &str) -> Result<Experiment, ConfigError> {
-    ron_options().from_str::<Experiment>(text).map_err(|err| {
+    parse_ron(text, origin)
+}
+
+/// Parse any RON document in the presets' dialect (lesson files too), with the same errors.
+pub fn parse_ron<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, ConfigError> {
+    ron_options().from_str::<T>(text).map_err(|err| {
         let (line, col) = (err.span.start.line, err.span.start.col);
         ConfigError::Parse {
             location: format!("{origin}:{line}:{col}"),

@@ -11,7 +11,7 @@ mod overrides;
 pub mod ranges;
 mod validate;
 
-pub use load::{ConfigError, from_ron_str, load_file, to_ron_string};
+pub use load::{ConfigError, from_ron_str, load_file, parse_ron, to_ron_string};
 pub use methods::{
     CtkdParams, DistParams, DkdParams, MethodParams, NkdParams, SoftLoss, VirtualTeacherParams,
     Weighting,

@@ -22,10 +22,12 @@ impl ExperimentPanel<'_> {
                 }
             });
         if d.loss.scalable_by_t_squared() {
-            ui.checkbox(&mut d.scale_by_t_squared, "Scale soft term by T²")
+            let r = ui
+                .checkbox(&mut d.scale_by_t_squared, "Scale soft term by T²")
                 .on_hover_text(
                     "keeps the soft gradients' size comparable as T changes (Hinton et al. 2015, §2)",
                 );
+            crate::app::lesson_steps::highlight(ui, &r, "Scale soft term by T²");
         }
         self.params_ui(ui);
         self.weighting_ui(ui);
