@@ -369,9 +369,11 @@ impl Workbench {
             d.get_temp(egui::Id::unique(super::lesson_steps::HIGHLIGHT_DRAWN))
                 .unwrap_or(false)
         });
-        // Clicks take effect in the frame they happen in.
+        // Clicks take effect in the frame they happen in, and so does the data they name:
+        // the preview starts loading now, so the window is never "settled" with a load due.
         let ctx = ui.ctx().clone();
         self.apply_commands(&ctx);
+        self.preview.follow(&self.experiment);
     }
 
     /// A built-in preset's one line on what to watch, under the tabs.

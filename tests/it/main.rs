@@ -7,6 +7,7 @@ mod engine;
 mod gui;
 mod gui_ranges;
 mod kill;
+mod lessons;
 mod loaders;
 mod methods;
 mod support;

@@ -281,7 +281,7 @@ mod tests {
     const GOOD: &str = r#"Lesson(title: "t", summary: "s", steps: [
         Step(title: "one", text: "Read this.", tab: "curves"),
         Step(title: "two", text: "And this.", tab: "curves", run: true,
-             question: Some((prompt: "?", choices: ["a", "b"], answer: 1, why: "because"))),
+             question: Question(prompt: "?", choices: ["a", "b"], answer: 1, why: "because")),
     ])"#;
 
     #[test]
