@@ -264,7 +264,8 @@ pub fn compare_ui(
                 plot.line(
                     Line::new("baseline", PlotPoints::new(mean_curve(&c.baseline_curves)))
                         .color(role_color(Role::Baseline))
-                        .style(LineStyle::dashed_loose()),
+                        .style(LineStyle::dashed_loose())
+                        .width(super::style::lw(plot.ctx(), 1.0)),
                 );
             }
             for (i, (loss, curves)) in c.curves.iter().enumerate() {
@@ -274,7 +275,7 @@ pub fn compare_ui(
                         PlotPoints::new(mean_curve(curves)),
                     )
                     .color(PALETTE[i % PALETTE.len()])
-                    .width(1.5),
+                    .width(super::style::lw(plot.ctx(), 1.5)),
                 );
             }
         });

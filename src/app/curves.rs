@@ -121,7 +121,13 @@ pub fn curves_ui(
             })
             .show(ui, |plot| {
                 for &key in keys.iter().filter(|&&k| plot_of(k) == id) {
-                    plot.line(loss_line(key, view.losses[&key].cached(), term_names));
+                    let width = super::style::lw(plot.ctx(), 1.5);
+                    plot.line(loss_line(
+                        key,
+                        view.losses[&key].cached(),
+                        term_names,
+                        width,
+                    ));
                 }
                 if id == HARD_PLOT {
                     for (role, pts) in test_losses {
@@ -190,7 +196,7 @@ pub fn curves_ui(
                 }
                 let line = Line::new(format!("{} accuracy", role.name()), PlotPoints::new(pts))
                     .color(role_color(role))
-                    .width(2.0);
+                    .width(super::style::lw(plot.ctx(), 2.0));
                 plot.line(line);
             }
         });
@@ -237,6 +243,7 @@ fn loss_line<'a>(
     key: (Phase, LossKind),
     points: &'a [egui_plot::PlotPoint],
     term_names: Option<[&str; 2]>,
+    width: f32,
 ) -> Line<'a> {
     let (phase, kind) = key;
     let base = role_color(phase.role());
@@ -262,7 +269,7 @@ fn loss_line<'a>(
     )
     .color(color)
     .style(style)
-    .width(1.5)
+    .width(width)
 }
 
 /// The hover read-out: the series' name and its values near the pointer.

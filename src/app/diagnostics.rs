@@ -187,21 +187,21 @@ fn gradients_ui(ui: &mut Ui, run: &LiveRun) {
                     "cosine, zero-mean logits",
                     PlotPoints::new(series(true, |p| p.cosine)),
                 )
-                .width(2.0),
+                .width(super::style::lw(plot.ctx(), 2.0)),
             );
             plot.line(
                 Line::new(
                     "cosine, raw logits",
                     PlotPoints::new(series(false, |p| p.cosine)),
                 )
-                .width(2.0),
+                .width(super::style::lw(plot.ctx(), 2.0)),
             );
             plot.line(
                 Line::new(
                     "norm ratio, zero-mean",
                     PlotPoints::new(series(true, |p| p.norm_ratio)),
                 )
-                .width(1.5),
+                .width(super::style::lw(plot.ctx(), 1.5)),
             );
         });
 }
@@ -237,7 +237,9 @@ fn reliability_ui(ui: &mut Ui, models: &[(Role, &ModelReport)]) {
                     .filter_map(|b| Some([b.confidence? as f64, b.accuracy? as f64]))
                     .collect();
                 plot.line(
-                    Line::new(role.name(), PlotPoints::new(pts.clone())).color(role_color(*role)),
+                    Line::new(role.name(), PlotPoints::new(pts.clone()))
+                        .color(role_color(*role))
+                        .width(super::style::lw(plot.ctx(), 1.5)),
                 );
                 plot.points(
                     Points::new(role.name(), PlotPoints::new(pts))

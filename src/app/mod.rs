@@ -16,6 +16,7 @@ mod lesson_steps;
 pub mod lessons;
 mod messages;
 mod omitted;
+mod present;
 pub mod presets;
 mod preview;
 mod priority;
@@ -61,6 +62,10 @@ pub struct Launch {
     pub tab: Option<Tab>,
     /// Print the frame times (p50, p95, max) and the last run's training speed on exit.
     pub frame_stats: bool,
+    /// Open in presentation mode.
+    pub present: bool,
+    /// A lesson to open: a built-in name or a lesson file.
+    pub lesson: Option<String>,
 }
 
 impl eframe::App for Workbench {

@@ -203,7 +203,7 @@ fn overlay_ui(ui: &mut Ui, runs: &[RunRecord]) {
                             hue.into()
                         })
                         .style(style)
-                        .width(2.0),
+                        .width(super::style::lw(plot.ctx(), 2.0)),
                     );
                 }
             }

@@ -79,6 +79,9 @@ pub struct ViewSettings {
     pub lesson_progress: std::collections::BTreeMap<String, usize>,
     /// Presentation mode: no editor, large type, thick lines, high contrast.
     pub present: bool,
+    /// The UI scale in presentation mode and out of it (Ctrl + / Ctrl −).
+    pub present_zoom: f32,
+    pub zoom: f32,
 }
 
 impl Default for ViewSettings {
@@ -100,6 +103,8 @@ impl Default for ViewSettings {
             lesson: None,
             lesson_progress: Default::default(),
             present: false,
+            present_zoom: super::present::PRESENT_ZOOM,
+            zoom: 1.0,
         }
     }
 }

@@ -23,5 +23,21 @@ pub fn class_color(class: usize) -> Color32 {
 }
 
 pub const ERROR: Color32 = Color32::from_rgb(0xE0, 0x4F, 0x4F);
+/// Where the window says, each frame, whether it is in presentation mode.
+pub const PRESENTING: &str = "presenting";
+
+/// Plot lines are this much thicker in presentation mode, to survive a projector.
+const PRESENT_LINE_SCALE: f32 = 2.5;
+
+/// A plot line's width `w`, thickened in presentation mode.
+pub fn lw(ctx: &egui::Context, w: f32) -> f32 {
+    let presenting: bool = ctx.data(|d| d.get_temp(egui::Id::unique(PRESENTING)).unwrap_or(false));
+    if presenting {
+        w * PRESENT_LINE_SCALE
+    } else {
+        w
+    }
+}
+
 /// The outline around the control a lesson step points at.
 pub const HIGHLIGHT: Color32 = Color32::from_rgb(0xFF, 0xB0, 0x00);

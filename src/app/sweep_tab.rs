@@ -445,7 +445,7 @@ fn cell_runs_ui(ui: &mut Ui, s: &SweepTab, t: usize, a: usize, summaries: &[Cell
                         PlotPoints::new(curve.clone()),
                     )
                     .color(color)
-                    .width(1.5),
+                    .width(super::style::lw(plot.ctx(), 1.5)),
                 );
                 if let Some(b) = s.baseline_curves.get(&cell.seed) {
                     plot.line(
@@ -454,7 +454,8 @@ fn cell_runs_ui(ui: &mut Ui, s: &SweepTab, t: usize, a: usize, summaries: &[Cell
                             PlotPoints::new(b.clone()),
                         )
                         .color(color)
-                        .style(LineStyle::dashed_loose()),
+                        .style(LineStyle::dashed_loose())
+                        .width(super::style::lw(plot.ctx(), 1.0)),
                     );
                 }
             }

@@ -233,7 +233,7 @@ fn entropy_curve(
             plot.line(
                 Line::new("entropy", pts)
                     .color(role_color(Role::Teacher))
-                    .width(2.0),
+                    .width(super::style::lw(plot.ctx(), 2.0)),
             );
             plot.hline(HLine::new("ln N", max_entropy).style(egui_plot::LineStyle::dashed_loose()));
             for &t in marked {
@@ -244,7 +244,7 @@ fn entropy_curve(
             plot.vline(
                 VLine::new(which, (marked_t as f64).log10())
                     .color(role_color(Role::Student))
-                    .width(2.0),
+                    .width(super::style::lw(plot.ctx(), 2.0)),
             );
         });
 }

@@ -45,6 +45,8 @@ pub struct Workbench {
     pub lesson: Option<super::lessons::panel::LessonSession>,
     /// Whether the control the lesson step points at was outlined in the last frame.
     pub lesson_control_drawn: bool,
+    /// Whether the last frame was in presentation mode (to switch zoom on a change).
+    presenting: bool,
     pub preview: DataPreview,
     pub messages: Vec<Message>,
     pub problems: Problems,
@@ -92,6 +94,7 @@ impl Workbench {
             sweep: Default::default(),
             lesson: None,
             lesson_control_drawn: false,
+            presenting: false,
             preview: DataPreview::default(),
             messages: Vec::new(),
             problems: Problems::default(),
@@ -112,6 +115,15 @@ impl Workbench {
             speed_report: Arc::default(),
         };
         app.resume_lesson();
+        if app.launch.present {
+            app.view.present = true;
+        }
+        if let Some(lesson) = app.launch.lesson.clone() {
+            app.commands.push(match super::lessons::built_in(&lesson) {
+                Some(_) => Command::OpenLesson(lesson),
+                None => Command::OpenLessonPath(lesson.into()),
+            });
+        }
         if let Some(path) = app.launch.preset.clone() {
             app.open_path(&path);
         }
@@ -164,11 +176,7 @@ impl Workbench {
 
     /// Work that is not drawing: engine events, dialogs, data loading, shortcuts.
     pub fn logic(&mut self, ctx: &egui::Context) {
-        ctx.set_theme(if self.view.dark_mode {
-            egui::Theme::Dark
-        } else {
-            egui::Theme::Light
-        });
+        super::present::apply(ctx, &mut self.view, &mut self.presenting);
         self.poll_dialog();
         self.drain_run();
         self.comparison.drain();

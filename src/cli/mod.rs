@@ -98,12 +98,20 @@ pub enum Command {
         /// Seconds to wait before the screenshot.
         #[arg(long)]
         after: Option<f64>,
-        /// Tab to show: curves, probabilities, temperature, regions, diagnostics or runs.
+        /// Tab to show: curves, probabilities, temperature, regions, diagnostics, sweep or
+        /// runs.
         #[arg(long, value_parser = parse_tab)]
         tab: Option<Tab>,
         /// Print the frame times (p50, p95, max) and the training speed on exit.
         #[arg(long)]
         frame_stats: bool,
+        /// Open in presentation mode (F5 toggles it).
+        #[arg(long)]
+        present: bool,
+        /// Open a lesson: a built-in one by name (1-softmax-and-temperature, …) or a lesson
+        /// file, at the step it was left at.
+        #[arg(long)]
+        lesson: Option<String>,
     },
 }
 
@@ -161,12 +169,16 @@ pub fn main() -> i32 {
             after,
             tab,
             frame_stats,
+            present,
+            lesson,
         }) => crate::app::run_window(crate::app::Launch {
             preset,
             start,
             screenshot: screenshot.map(|p| (p, after.unwrap_or(5.0))),
             tab,
             frame_stats,
+            present,
+            lesson,
         }),
         #[cfg(not(feature = "app"))]
         None | Some(Command::Gui { .. }) => no_window(),

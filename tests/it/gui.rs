@@ -561,3 +561,51 @@ fn the_runs_tab_compares_an_ensemble_with_its_best_member() {
             .is_some()
     );
 }
+
+/// Presentation mode by mouse and keyboard: the editor hides, the UI scale rises (and Ctrl +
+/// raises it further, remembered for next time), the theme turns high-contrast; F5 and the
+/// button both toggle it, and leaving restores the ordinary scale and the editor.
+#[test]
+fn presentation_mode_hides_the_editor_scales_up_and_toggles_by_key() {
+    let mut h = harness(ScriptedDialogs::default());
+    settle(&mut h);
+    assert!(
+        h.query_all_by_label("Teacher epochs").next().is_some(),
+        "the editor shows"
+    );
+    h.get_by_label("Present").click();
+    settle(&mut h);
+    assert!(h.state().view.present);
+    assert!(
+        h.query_all_by_label("Teacher epochs").next().is_none(),
+        "the editor is hidden"
+    );
+    assert!(
+        (h.ctx.zoom_factor() - 1.5).abs() < 1e-3,
+        "{}",
+        h.ctx.zoom_factor()
+    );
+    assert_eq!(
+        h.ctx.global_style().visuals.override_text_color,
+        Some(egui::Color32::BLACK)
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+    settle(&mut h);
+    let bigger = h.ctx.zoom_factor();
+    assert!(bigger > 1.55, "Ctrl + zooms in: {bigger}");
+    h.key_press(egui::Key::F5);
+    settle(&mut h);
+    assert!(!h.state().view.present);
+    assert!((h.ctx.zoom_factor() - 1.0).abs() < 1e-3);
+    assert!(
+        h.query_all_by_label("Teacher epochs").next().is_some(),
+        "the editor is back"
+    );
+    h.key_press(egui::Key::F5);
+    settle(&mut h);
+    assert!(h.state().view.present);
+    assert!(
+        (h.ctx.zoom_factor() - bigger).abs() < 1e-3,
+        "its own scale is remembered"
+    );
+}
