@@ -1,5 +1,7 @@
 //! The Decision regions tab: for two-dimensional data, each model's predicted class over the
-//! plane (shaded by confidence), with the test points on top; refreshed every epoch.
+//! plane (shaded by confidence), with the test points on top; refreshed every epoch, and every
+//! epoch kept, so a class can scrub back or replay the student's boundary bending toward the
+//! teacher's.
 
 use super::preview::{DataPreview, class_points};
 use super::session::RunView;
@@ -9,12 +11,21 @@ use egui::{Color32, ColorImage, RichText, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Plot, PlotImage, PlotPoint, PlotPoints, Points};
 use std::collections::HashMap;
 
-/// Textures built from region grids, rebuilt only when new grids arrive.
+/// Textures built from region grids, rebuilt only when the grids shown change; and which
+/// epoch is shown.
 #[derive(Default)]
 pub struct RegionTextures {
-    version: u64,
+    /// `(frame shown, regions version)` the textures were built for.
+    built: Option<(Option<usize>, u64)>,
     textures: HashMap<Role, TextureHandle>,
+    /// The frame on screen; `None` follows the latest.
+    pub shown: Option<usize>,
+    /// While replaying: when the frame on screen appeared.
+    playing: Option<std::time::Instant>,
 }
+
+/// How long each epoch stays on screen during a replay.
+const REPLAY_FRAME: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The grid as an image: each cell the predicted class's colour, faded toward the background
 /// where the model is unsure. Image rows run top-down, the grid's bottom-up.
@@ -58,10 +69,14 @@ pub fn regions_ui(
         ui.label("Press Start: each model's regions appear after its first epoch.");
         return;
     };
-    if cache.version != view.regions_version {
+    scrub_ui(ui, view, cache);
+    let regions = cache
+        .shown
+        .and_then(|i| view.region_frames.get(i))
+        .map_or(&view.regions, |f| &f.regions);
+    if cache.built != Some((cache.shown, view.regions_version)) {
         let background = ui.visuals().extreme_bg_color;
-        cache.textures = view
-            .regions
+        cache.textures = regions
             .iter()
             .map(|(role, grid)| {
                 let tex = ui.ctx().load_texture(
@@ -72,19 +87,20 @@ pub fn regions_ui(
                 (*role, tex)
             })
             .collect();
-        cache.version = view.regions_version;
+        cache.built = Some((cache.shown, view.regions_version));
     }
     let link = ui.scope_id().with("regions-link");
+    // The maps fill the height the tab has, less the line of text under them.
+    let max_side = (ui.available_height() - 40.0).max(120.0);
     ui.columns(3, |cols| {
         for (col, role) in cols.iter_mut().zip(Role::ALL) {
             col.label(RichText::new(role.name()).strong().color(role_color(role)));
-            let (Some(grid), Some(tex)) = (view.regions.get(&role), cache.textures.get(&role))
-            else {
+            let (Some(grid), Some(tex)) = (regions.get(&role), cache.textures.get(&role)) else {
                 col.label("not trained yet");
                 continue;
             };
             let [x0, x1, y0, y1] = grid.bounds.map(|v| v as f64);
-            let side = col.available_width();
+            let side = col.available_width().min(max_side);
             Plot::new(("regions", role.name()))
                 .data_aspect(1.0)
                 .width(side)
@@ -116,6 +132,60 @@ pub fn regions_ui(
         }
     });
     ui.label("Each cell shows the class a model predicts there, paler where it is less sure; the points are the test set, coloured by their true class.");
+}
+
+/// The epoch slider, Replay and Latest.
+fn scrub_ui(ui: &mut Ui, view: &RunView, cache: &mut RegionTextures) {
+    let frames = &view.region_frames;
+    if frames.is_empty() {
+        return;
+    }
+    let last = frames.len() - 1;
+    if let Some(started) = cache.playing {
+        if started.elapsed() >= REPLAY_FRAME {
+            let next = cache.shown.map_or(0, |i| i + 1);
+            if next > last {
+                cache.playing = None;
+                cache.shown = None;
+            } else {
+                cache.shown = Some(next);
+                cache.playing = Some(std::time::Instant::now());
+            }
+        }
+        ui.ctx().request_repaint_after(REPLAY_FRAME);
+    }
+    ui.horizontal(|ui| {
+        let mut i = cache.shown.unwrap_or(last);
+        let label = frames[i.min(last)].label.clone();
+        let r = ui.add(
+            egui::Slider::new(&mut i, 0..=last)
+                .show_value(false)
+                .text(format!("shown: {label}")),
+        );
+        if r.changed() {
+            cache.playing = None;
+            cache.shown = (i < last).then_some(i);
+        }
+        if cache.playing.is_some() {
+            if ui.button("Pause replay").clicked() {
+                cache.playing = None;
+            }
+        } else if ui
+            .button("Replay")
+            .on_hover_text("every epoch of every model in turn, from the first")
+            .clicked()
+        {
+            cache.shown = Some(0);
+            cache.playing = Some(std::time::Instant::now());
+        }
+        if ui
+            .add_enabled(cache.shown.is_some(), egui::Button::new("Latest"))
+            .clicked()
+        {
+            cache.playing = None;
+            cache.shown = None;
+        }
+    });
 }
 
 #[cfg(test)]

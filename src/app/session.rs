@@ -35,11 +35,21 @@ pub struct RunView {
     pub regions: HashMap<Role, Arc<RegionGrid>>,
     /// Bumped whenever regions change, so cached textures know to rebuild.
     pub regions_version: u64,
+    /// Every model's regions as they stood after each epoch, to scrub or replay.
+    pub region_frames: Vec<RegionFrame>,
     pub setup: Option<SetupInfo>,
     pub summary: Option<Summary>,
     /// The temperature of the latest student step of a method with terms of its own: for CTKD
     /// the learned one.
     pub learned_temperature: Option<f32>,
+}
+
+/// Each model's decision regions after one epoch (the grids are shared, not copied).
+#[derive(Debug, Clone, Default)]
+pub struct RegionFrame {
+    /// `student epoch 12`.
+    pub label: String,
+    pub regions: HashMap<Role, Arc<RegionGrid>>,
 }
 
 impl RunView {
@@ -392,6 +402,14 @@ impl LiveRun {
             Event::Regions(r) => {
                 self.view.regions.insert(r.role, r);
                 self.view.regions_version += 1;
+                // The epoch's measurements arrive just before its regions.
+                let label = self.view.epochs.last().map_or_else(String::new, |e| {
+                    format!("{} epoch {}", e.phase.name(), e.epoch)
+                });
+                self.view.region_frames.push(RegionFrame {
+                    label,
+                    regions: self.view.regions.clone(),
+                });
             }
             Event::PhaseFinished { .. } => self.progress.phases_done += 1,
             Event::Finished(outcome) => {

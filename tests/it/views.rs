@@ -556,3 +556,63 @@ fn the_omitted_class_bias_is_chosen_on_validation_and_re_evaluated_live() {
     // The sliders are a view: the experiment keeps its settings.
     assert_eq!(h.state().experiment, preset("omit-class"));
 }
+
+/// The Decision regions tab keeps every epoch's maps: Replay starts from the first epoch and
+/// moves on by itself, the slider's label names the epoch shown, and Latest follows the run.
+#[test]
+fn decision_regions_keep_every_epoch_and_replay_them() {
+    let _serial = crate::support::training_lock();
+    let mut h = crate::gui::harness(ScriptedDialogs::default());
+    let mut exp = preset("spirals-teaching");
+    exp.teacher.epochs = 3;
+    exp.train.epochs = 3;
+    h.state_mut().experiment = exp;
+    train_to_the_end(&mut h);
+    show(&mut h, Tab::Regions);
+    let frames: Vec<String> = h
+        .state()
+        .live
+        .as_ref()
+        .unwrap()
+        .view
+        .region_frames
+        .iter()
+        .map(|f| f.label.clone())
+        .collect();
+    // Three teacher epochs and the frozen teacher, then three each for baseline and student.
+    assert_eq!(frames.len(), 10, "{frames:?}");
+    assert_eq!(frames[0], "teacher epoch 1");
+    assert_eq!(frames[9], "student epoch 3");
+    let texts = |h: &Harness<'static, Workbench>| -> String {
+        painted_texts(h)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        texts(&h).contains("shown: student epoch 3"),
+        "{}",
+        texts(&h)
+    );
+    h.get_by_label("Replay").click();
+    h.run();
+    assert!(
+        texts(&h).contains("shown: teacher epoch 1"),
+        "{}",
+        texts(&h)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    h.step();
+    h.step();
+    assert!(
+        texts(&h).contains("shown: teacher epoch 2"),
+        "{}",
+        texts(&h)
+    );
+    h.get_by_label("Pause replay").click();
+    h.run();
+    h.get_by_label("Latest").click();
+    h.run();
+    assert!(texts(&h).contains("shown: student epoch 3"));
+}
