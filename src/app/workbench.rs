@@ -330,13 +330,13 @@ impl Workbench {
         if self.view.show_lessons {
             egui::Panel::right("lessons")
                 .resizable(true)
-                .default_size(if self.view.present { 520.0 } else { 360.0 })
+                .default_size(360.0)
                 .show(ui, |ui| {
                     super::lessons::panel::lessons_ui(
                         ui,
                         self.lesson.as_ref(),
                         &self.view.lesson_progress,
-                        self.view.present,
+                        (self.view.present, self.lesson_control_drawn),
                         &mut self.commands,
                     );
                 });

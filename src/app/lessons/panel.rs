@@ -48,7 +48,7 @@ pub fn lessons_ui(
     ui: &mut Ui,
     session: Option<&LessonSession>,
     progress: &BTreeMap<String, usize>,
-    present: bool,
+    (present, control_drawn): (bool, bool),
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal(|ui| {
@@ -59,7 +59,7 @@ pub fn lessons_ui(
     });
     match session {
         None => lesson_list(ui, progress, commands),
-        Some(s) => step_ui(ui, s, present, commands),
+        Some(s) => step_ui(ui, s, (present, control_drawn), commands),
     }
 }
 
@@ -87,7 +87,12 @@ fn lesson_list(ui: &mut Ui, progress: &BTreeMap<String, usize>, commands: &mut V
     });
 }
 
-fn step_ui(ui: &mut Ui, s: &LessonSession, present: bool, commands: &mut Vec<Command>) {
+fn step_ui(
+    ui: &mut Ui,
+    s: &LessonSession,
+    (present, control_drawn): (bool, bool),
+    commands: &mut Vec<Command>,
+) {
     let lesson = &s.loaded.lesson;
     let step = s.current();
     let size = if present { 22.0 } else { 15.0 };
@@ -123,7 +128,14 @@ fn step_ui(ui: &mut Ui, s: &LessonSession, present: bool, commands: &mut Vec<Com
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.label(RichText::new(&step.text).size(size));
         if let Some(control) = &step.control {
-            ui.label(RichText::new(format!("Look at: {control} (outlined)")).italics());
+            let place = if control_drawn {
+                "outlined"
+            } else if present {
+                "in the editor, hidden in presentation mode (F5)"
+            } else {
+                "outlined once it is on screen"
+            };
+            ui.label(RichText::new(format!("Look at: {control} ({place})")).italics());
         }
         if let Some(q) = &step.question {
             ui.add_space(8.0);
