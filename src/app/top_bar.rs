@@ -51,7 +51,10 @@ impl TopBar<'_> {
                 {
                     self.commands.push(Command::ToggleLessons);
                 }
-                device_ui(ui, self.live);
+                // The device line makes room for the progress text in the larger type.
+                if !self.present {
+                    device_ui(ui, self.live);
+                }
             });
         });
     }

@@ -432,15 +432,18 @@ impl Workbench {
         match self.view.tab {
             Tab::Curves => {
                 let sample = self.view.sample;
-                // Wide enough for a name under each of ten bars.
-                egui::Panel::right("live-probabilities")
-                    .resizable(true)
-                    .default_size(320.0)
-                    .min_size(280.0)
-                    .show(ui, |ui| {
-                        let run = shown_run(&self.live, &self.preview);
-                        live_probabilities_ui(ui, run, &mut self.preview, sample);
-                    });
+                // Wide enough for a name under each of ten bars; in presentation mode the
+                // curves have the whole width.
+                if !self.view.present {
+                    egui::Panel::right("live-probabilities")
+                        .resizable(true)
+                        .default_size(320.0)
+                        .min_size(280.0)
+                        .show(ui, |ui| {
+                            let run = shown_run(&self.live, &self.preview);
+                            live_probabilities_ui(ui, run, &mut self.preview, sample);
+                        });
+                }
                 let (view, distill) = match &mut self.live {
                     Some(l) => (Some(&mut l.view), Some(&l.experiment.distill)),
                     None => (None, None),
