@@ -254,31 +254,34 @@ pub fn compare_ui(
     if c.curves.is_empty() {
         return;
     }
-    Plot::new("compare-accuracy")
-        .height(220.0)
-        .legend(Legend::default())
-        .x_axis_label("epoch")
-        .y_axis_label("test accuracy, mean over seeds")
-        .show(ui, |plot| {
-            if !c.baseline_curves.is_empty() {
-                plot.line(
-                    Line::new("baseline", PlotPoints::new(mean_curve(&c.baseline_curves)))
-                        .color(role_color(Role::Baseline))
-                        .style(LineStyle::dashed_loose())
-                        .width(super::style::lw(plot.ctx(), 1.0)),
-                );
-            }
-            for (i, (loss, curves)) in c.curves.iter().enumerate() {
-                plot.line(
-                    Line::new(
-                        format!("{loss} ({} seeds)", curves.len()),
-                        PlotPoints::new(mean_curve(curves)),
-                    )
-                    .color(PALETTE[i % PALETTE.len()])
-                    .width(super::style::lw(plot.ctx(), 1.5)),
-                );
-            }
-        });
+    super::plot_export::menu(
+        &Plot::new("compare-accuracy")
+            .height(220.0)
+            .legend(Legend::default())
+            .x_axis_label("epoch")
+            .y_axis_label("test accuracy, mean over seeds")
+            .show(ui, |plot| {
+                if !c.baseline_curves.is_empty() {
+                    plot.line(
+                        Line::new("baseline", PlotPoints::new(mean_curve(&c.baseline_curves)))
+                            .color(role_color(Role::Baseline))
+                            .style(LineStyle::dashed_loose())
+                            .width(super::style::lw(plot.ctx(), 1.0)),
+                    );
+                }
+                for (i, (loss, curves)) in c.curves.iter().enumerate() {
+                    plot.line(
+                        Line::new(
+                            format!("{loss} ({} seeds)", curves.len()),
+                            PlotPoints::new(mean_curve(curves)),
+                        )
+                        .color(PALETTE[i % PALETTE.len()])
+                        .width(super::style::lw(plot.ctx(), 1.5)),
+                    );
+                }
+            })
+            .response,
+    );
 }
 
 fn summary_table(ui: &mut Ui, summaries: &[CellSummary]) {

@@ -109,54 +109,58 @@ pub fn curves_ui(
         };
         let keys = &keys;
         let (test_losses, changes) = (&test_losses, &changes);
-        Plot::new(id)
-            .id(egui::Id::unique(id))
-            .height(height)
-            .legend(Legend::default())
-            .link_axis(link, [true, false])
-            .link_cursor(link, [true, false])
-            .y_axis_label(y_label)
-            .label_formatter(move |hover| {
-                hover_label(hover, |x, y| format!("epoch {x:.2}\n{}", shown(y, log10)))
-            })
-            .show(ui, |plot| {
-                for &key in keys.iter().filter(|&&k| plot_of(k) == id) {
-                    let width = super::style::lw(plot.ctx(), 1.5);
-                    plot.line(loss_line(
-                        key,
-                        view.losses[&key].cached(),
-                        term_names,
-                        width,
-                    ));
-                }
-                if id == HARD_PLOT {
-                    for (role, pts) in test_losses {
-                        if !pts.is_empty() {
-                            plot.points(
-                                Points::new(
-                                    format!("{} test loss", role.name()),
-                                    PlotPoints::new(pts.clone()),
-                                )
-                                .color(role_color(*role))
-                                .radius(3.0),
-                            );
-                        }
-                    }
-                }
-                for (x, t, a) in changes {
-                    plot.vline(
-                        VLine::new(format!("T = {t:.2}, α = {a:.2}"), *x).color(Color32::LIGHT_RED),
-                    );
-                    if id == SOFT_PLOT {
-                        let top = plot.plot_bounds().max()[1];
-                        plot.text(Text::new(
-                            "change",
-                            egui_plot::PlotPoint::new(*x, top),
-                            format!("T={t:.1} α={a:.2}"),
+        super::plot_export::menu(
+            &Plot::new(id)
+                .id(egui::Id::unique(id))
+                .height(height)
+                .legend(Legend::default())
+                .link_axis(link, [true, false])
+                .link_cursor(link, [true, false])
+                .y_axis_label(y_label)
+                .label_formatter(move |hover| {
+                    hover_label(hover, |x, y| format!("epoch {x:.2}\n{}", shown(y, log10)))
+                })
+                .show(ui, |plot| {
+                    for &key in keys.iter().filter(|&&k| plot_of(k) == id) {
+                        let width = super::style::lw(plot.ctx(), 1.5);
+                        plot.line(loss_line(
+                            key,
+                            view.losses[&key].cached(),
+                            term_names,
+                            width,
                         ));
                     }
-                }
-            });
+                    if id == HARD_PLOT {
+                        for (role, pts) in test_losses {
+                            if !pts.is_empty() {
+                                plot.points(
+                                    Points::new(
+                                        format!("{} test loss", role.name()),
+                                        PlotPoints::new(pts.clone()),
+                                    )
+                                    .color(role_color(*role))
+                                    .radius(3.0),
+                                );
+                            }
+                        }
+                    }
+                    for (x, t, a) in changes {
+                        plot.vline(
+                            VLine::new(format!("T = {t:.2}, α = {a:.2}"), *x)
+                                .color(Color32::LIGHT_RED),
+                        );
+                        if id == SOFT_PLOT {
+                            let top = plot.plot_bounds().max()[1];
+                            plot.text(Text::new(
+                                "change",
+                                egui_plot::PlotPoint::new(*x, top),
+                                format!("T={t:.1} α={a:.2}"),
+                            ));
+                        }
+                    }
+                })
+                .response,
+        );
     };
     loss_plot(ui, SOFT_PLOT, soft_title(distill), "soft loss");
     loss_plot(
@@ -177,29 +181,32 @@ pub fn curves_ui(
         loss_plot(ui, TERMS_PLOT, title, "term");
     }
     ui.label("Test accuracy per epoch");
-    Plot::new(ACCURACY_PLOT)
-        .id(egui::Id::unique(ACCURACY_PLOT))
-        .height(height)
-        .legend(Legend::default())
-        .link_axis(link, [true, false])
-        .link_cursor(link, [true, false])
-        .x_axis_label("epoch")
-        .y_axis_label("test accuracy")
-        .label_formatter(|hover| {
-            hover_label(hover, |x, y| format!("epoch {x:.0}\naccuracy {y:.4}"))
-        })
-        .show(ui, |plot| {
-            for role in Role::ALL {
-                let pts = view.accuracy_points(role);
-                if pts.is_empty() {
-                    continue;
+    super::plot_export::menu(
+        &Plot::new(ACCURACY_PLOT)
+            .id(egui::Id::unique(ACCURACY_PLOT))
+            .height(height)
+            .legend(Legend::default())
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .x_axis_label("epoch")
+            .y_axis_label("test accuracy")
+            .label_formatter(|hover| {
+                hover_label(hover, |x, y| format!("epoch {x:.0}\naccuracy {y:.4}"))
+            })
+            .show(ui, |plot| {
+                for role in Role::ALL {
+                    let pts = view.accuracy_points(role);
+                    if pts.is_empty() {
+                        continue;
+                    }
+                    let line = Line::new(format!("{} accuracy", role.name()), PlotPoints::new(pts))
+                        .color(role_color(role))
+                        .width(super::style::lw(plot.ctx(), 2.0));
+                    plot.line(line);
                 }
-                let line = Line::new(format!("{} accuracy", role.name()), PlotPoints::new(pts))
-                    .color(role_color(role))
-                    .width(super::style::lw(plot.ctx(), 2.0));
-                plot.line(line);
-            }
-        });
+            })
+            .response,
+    );
 }
 
 fn is_later_member(phase: Phase) -> bool {

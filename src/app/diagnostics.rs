@@ -174,36 +174,39 @@ fn gradients_ui(ui: &mut Ui, run: &LiveRun) {
             .map(|p| [(p.temperature as f64).log10(), f(p) as f64])
             .collect()
     };
-    Plot::new("diagnostics-gradients")
-        .height(200.0)
-        .legend(Legend::default())
-        .x_axis_label("temperature T (log axis)")
-        .x_axis_formatter(|mark, _| format!("{:.0}", 10f64.powf(mark.value)))
-        .include_y(0.0)
-        .include_y(1.2)
-        .show(ui, |plot| {
-            plot.line(
-                Line::new(
-                    "cosine, zero-mean logits",
-                    PlotPoints::new(series(true, |p| p.cosine)),
-                )
-                .width(super::style::lw(plot.ctx(), 2.0)),
-            );
-            plot.line(
-                Line::new(
-                    "cosine, raw logits",
-                    PlotPoints::new(series(false, |p| p.cosine)),
-                )
-                .width(super::style::lw(plot.ctx(), 2.0)),
-            );
-            plot.line(
-                Line::new(
-                    "norm ratio, zero-mean",
-                    PlotPoints::new(series(true, |p| p.norm_ratio)),
-                )
-                .width(super::style::lw(plot.ctx(), 1.5)),
-            );
-        });
+    super::plot_export::menu(
+        &Plot::new("diagnostics-gradients")
+            .height(200.0)
+            .legend(Legend::default())
+            .x_axis_label("temperature T (log axis)")
+            .x_axis_formatter(|mark, _| format!("{:.0}", 10f64.powf(mark.value)))
+            .include_y(0.0)
+            .include_y(1.2)
+            .show(ui, |plot| {
+                plot.line(
+                    Line::new(
+                        "cosine, zero-mean logits",
+                        PlotPoints::new(series(true, |p| p.cosine)),
+                    )
+                    .width(super::style::lw(plot.ctx(), 2.0)),
+                );
+                plot.line(
+                    Line::new(
+                        "cosine, raw logits",
+                        PlotPoints::new(series(false, |p| p.cosine)),
+                    )
+                    .width(super::style::lw(plot.ctx(), 2.0)),
+                );
+                plot.line(
+                    Line::new(
+                        "norm ratio, zero-mean",
+                        PlotPoints::new(series(true, |p| p.norm_ratio)),
+                    )
+                    .width(super::style::lw(plot.ctx(), 1.5)),
+                );
+            })
+            .response,
+    );
 }
 
 fn reliability_ui(ui: &mut Ui, models: &[(Role, &ModelReport)]) {
@@ -213,41 +216,44 @@ fn reliability_ui(ui: &mut Ui, models: &[(Role, &ModelReport)]) {
         .map(|(r, m)| format!("{} ECE {:.3}", r.name(), m.ece.unwrap_or(f32::NAN)))
         .collect();
     ui.label(eces.join(" · "));
-    Plot::new("diagnostics-reliability")
-        .height(220.0)
-        .legend(Legend::default())
-        .x_axis_label("confidence (top probability)")
-        .y_axis_label("accuracy")
-        .include_x(0.0)
-        .include_x(1.0)
-        .include_y(0.0)
-        .include_y(1.0)
-        .show(ui, |plot| {
-            plot.line(
-                Line::new(
-                    "perfect calibration",
-                    PlotPoints::new(vec![[0.0, 0.0], [1.0, 1.0]]),
-                )
-                .color(Color32::GRAY),
-            );
-            for (role, m) in models {
-                let pts: Vec<[f64; 2]> = m
-                    .reliability
-                    .iter()
-                    .filter_map(|b| Some([b.confidence? as f64, b.accuracy? as f64]))
-                    .collect();
+    super::plot_export::menu(
+        &Plot::new("diagnostics-reliability")
+            .height(220.0)
+            .legend(Legend::default())
+            .x_axis_label("confidence (top probability)")
+            .y_axis_label("accuracy")
+            .include_x(0.0)
+            .include_x(1.0)
+            .include_y(0.0)
+            .include_y(1.0)
+            .show(ui, |plot| {
                 plot.line(
-                    Line::new(role.name(), PlotPoints::new(pts.clone()))
-                        .color(role_color(*role))
-                        .width(super::style::lw(plot.ctx(), 1.5)),
+                    Line::new(
+                        "perfect calibration",
+                        PlotPoints::new(vec![[0.0, 0.0], [1.0, 1.0]]),
+                    )
+                    .color(Color32::GRAY),
                 );
-                plot.points(
-                    Points::new(role.name(), PlotPoints::new(pts))
-                        .color(role_color(*role))
-                        .radius(3.0),
-                );
-            }
-        });
+                for (role, m) in models {
+                    let pts: Vec<[f64; 2]> = m
+                        .reliability
+                        .iter()
+                        .filter_map(|b| Some([b.confidence? as f64, b.accuracy? as f64]))
+                        .collect();
+                    plot.line(
+                        Line::new(role.name(), PlotPoints::new(pts.clone()))
+                            .color(role_color(*role))
+                            .width(super::style::lw(plot.ctx(), 1.5)),
+                    );
+                    plot.points(
+                        Points::new(role.name(), PlotPoints::new(pts))
+                            .color(role_color(*role))
+                            .radius(3.0),
+                    );
+                }
+            })
+            .response,
+    );
 }
 
 fn confusion_ui(ui: &mut Ui, models: &[(Role, &ModelReport)], names: &[String]) {

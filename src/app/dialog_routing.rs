@@ -21,6 +21,8 @@ pub(super) enum DialogPurpose {
     DataSource,
     TeacherWeights,
     OpenLesson,
+    /// One plot as a PNG at twice the resolution: the plot's rectangle on screen.
+    ExportPlot(egui::Rect),
 }
 
 impl Workbench {
@@ -39,7 +41,9 @@ impl Workbench {
                 Some(("RON preset".into(), vec!["ron".into()]))
             }
             DialogPurpose::ExportCsv(_) => Some(("CSV".into(), vec!["csv".into()])),
-            DialogPurpose::ExportPng => Some(("PNG image".into(), vec!["png".into()])),
+            DialogPurpose::ExportPng | DialogPurpose::ExportPlot(_) => {
+                Some(("PNG image".into(), vec!["png".into()]))
+            }
             _ => None,
         };
         let request = DialogRequest {
@@ -138,6 +142,7 @@ impl Workbench {
                 }
             },
             DialogPurpose::TeacherWeights => self.experiment.teacher.weights = Some(path),
+            DialogPurpose::ExportPlot(rect) => self.plot_to_save = Some((path, rect)),
             DialogPurpose::OpenLesson => self
                 .commands
                 .push(super::command::Command::OpenLessonPath(path)),

@@ -16,6 +16,7 @@ mod lesson_steps;
 pub mod lessons;
 mod messages;
 mod omitted;
+mod plot_export;
 mod present;
 pub mod presets;
 mod preview;

@@ -313,25 +313,29 @@ fn bars_plot(
         .include_y(0.0)
         .include_y(1.0)
         .y_axis_label(format!("probability at T = {t:.2}"));
-    with_class_axis(plot, names, ui).show(ui, |plot| {
-        for (j, (role, p)) in models.iter().enumerate() {
-            let offset = (j as f64 - (models.len() as f64 - 1.0) / 2.0) * width;
-            let bars = p
-                .iter()
-                .enumerate()
-                .map(|(c, &v)| {
-                    Bar::new(c as f64 + offset, v as f64)
-                        .width(width * 0.95)
-                        .fill(role_color(*role).gamma_multiply(0.75))
-                        .name(names.get(c).map_or("?", String::as_str))
-                })
-                .collect();
-            plot.bar_chart(BarChart::new(role.name(), bars).color(role_color(*role)));
-        }
-        plot.vline(
-            VLine::new("true class", label as f64)
-                .color(egui::Color32::from_rgb(0xE8, 0x3E, 0x8C))
-                .width(2.0),
-        );
-    });
+    super::plot_export::menu(
+        &with_class_axis(plot, names, ui)
+            .show(ui, |plot| {
+                for (j, (role, p)) in models.iter().enumerate() {
+                    let offset = (j as f64 - (models.len() as f64 - 1.0) / 2.0) * width;
+                    let bars = p
+                        .iter()
+                        .enumerate()
+                        .map(|(c, &v)| {
+                            Bar::new(c as f64 + offset, v as f64)
+                                .width(width * 0.95)
+                                .fill(role_color(*role).gamma_multiply(0.75))
+                                .name(names.get(c).map_or("?", String::as_str))
+                        })
+                        .collect();
+                    plot.bar_chart(BarChart::new(role.name(), bars).color(role_color(*role)));
+                }
+                plot.vline(
+                    VLine::new("true class", label as f64)
+                        .color(egui::Color32::from_rgb(0xE8, 0x3E, 0x8C))
+                        .width(2.0),
+                );
+            })
+            .response,
+    );
 }

@@ -24,6 +24,16 @@ pub struct RegionTextures {
     playing: Option<std::time::Instant>,
 }
 
+impl RegionTextures {
+    /// No textures yet, showing the same epoch (for drawing the tab in another context).
+    pub fn same_view(&self) -> Self {
+        RegionTextures {
+            shown: self.shown,
+            ..Default::default()
+        }
+    }
+}
+
 /// How long each epoch stays on screen during a replay.
 const REPLAY_FRAME: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -101,34 +111,37 @@ pub fn regions_ui(
             };
             let [x0, x1, y0, y1] = grid.bounds.map(|v| v as f64);
             let side = col.available_width().min(max_side);
-            Plot::new(("regions", role.name()))
-                .data_aspect(1.0)
-                .width(side)
-                .height(side)
-                .link_axis(link, [true, true])
-                .show_axes(false)
-                .show(col, |plot| {
-                    plot.image(PlotImage::new(
-                        "regions",
-                        tex.id(),
-                        PlotPoint::new((x0 + x1) / 2.0, (y0 + y1) / 2.0),
-                        [(x1 - x0) as f32, (y1 - y0) as f32],
-                    ));
-                    for class in 0..test.num_classes {
-                        let pts = class_points(test, class);
-                        // A dark rim keeps each point visible on the region of its own colour.
-                        plot.points(
-                            Points::new("", PlotPoints::new(pts.clone()))
-                                .color(Color32::BLACK)
-                                .radius(3.5),
-                        );
-                        plot.points(
-                            Points::new(test.class_names[class].clone(), PlotPoints::new(pts))
-                                .color(class_color(class))
-                                .radius(2.5),
-                        );
-                    }
-                });
+            super::plot_export::menu(
+                &Plot::new(("regions", role.name()))
+                    .data_aspect(1.0)
+                    .width(side)
+                    .height(side)
+                    .link_axis(link, [true, true])
+                    .show_axes(false)
+                    .show(col, |plot| {
+                        plot.image(PlotImage::new(
+                            "regions",
+                            tex.id(),
+                            PlotPoint::new((x0 + x1) / 2.0, (y0 + y1) / 2.0),
+                            [(x1 - x0) as f32, (y1 - y0) as f32],
+                        ));
+                        for class in 0..test.num_classes {
+                            let pts = class_points(test, class);
+                            // A dark rim keeps each point visible on the region of its own colour.
+                            plot.points(
+                                Points::new("", PlotPoints::new(pts.clone()))
+                                    .color(Color32::BLACK)
+                                    .radius(3.5),
+                            );
+                            plot.points(
+                                Points::new(test.class_names[class].clone(), PlotPoints::new(pts))
+                                    .color(class_color(class))
+                                    .radius(2.5),
+                            );
+                        }
+                    })
+                    .response,
+            );
         }
     });
     ui.label("Each cell shows the class a model predicts there, paler where it is less sure; the points are the test set, coloured by their true class.");

@@ -174,38 +174,41 @@ pub fn runs_ui(ui: &mut Ui, runs: &mut [RunRecord], commands: &mut Vec<Command>)
 
 fn overlay_ui(ui: &mut Ui, runs: &[RunRecord]) {
     ui.label("Test accuracy per epoch of the selected runs (student solid, baseline dashed)");
-    Plot::new("runs-overlay")
-        .legend(Legend::default())
-        .x_axis_label("epoch")
-        .y_axis_label("test accuracy")
-        .label_formatter(|hover| {
-            super::curves::hover_label(hover, |x, y| format!("epoch {x:.0}\naccuracy {y:.4}"))
-        })
-        .show(ui, |plot| {
-            for (i, run) in runs.iter().enumerate().filter(|(_, r)| r.selected) {
-                let hue = egui::ecolor::Hsva::new((i as f32 * 0.17) % 1.0, 0.7, 0.9, 1.0);
-                for (role, style) in [
-                    (Role::Student, LineStyle::Solid),
-                    (Role::Baseline, LineStyle::dashed_dense()),
-                ] {
-                    let pts = run.view.accuracy_points(role);
-                    if pts.is_empty() {
-                        continue;
+    super::plot_export::menu(
+        &Plot::new("runs-overlay")
+            .legend(Legend::default())
+            .x_axis_label("epoch")
+            .y_axis_label("test accuracy")
+            .label_formatter(|hover| {
+                super::curves::hover_label(hover, |x, y| format!("epoch {x:.0}\naccuracy {y:.4}"))
+            })
+            .show(ui, |plot| {
+                for (i, run) in runs.iter().enumerate().filter(|(_, r)| r.selected) {
+                    let hue = egui::ecolor::Hsva::new((i as f32 * 0.17) % 1.0, 0.7, 0.9, 1.0);
+                    for (role, style) in [
+                        (Role::Student, LineStyle::Solid),
+                        (Role::Baseline, LineStyle::dashed_dense()),
+                    ] {
+                        let pts = run.view.accuracy_points(role);
+                        if pts.is_empty() {
+                            continue;
+                        }
+                        plot.line(
+                            Line::new(
+                                format!("#{} {} {}", i + 1, run.experiment.name, role.name()),
+                                PlotPoints::new(pts),
+                            )
+                            .color(if runs.len() == 1 {
+                                role_color(role)
+                            } else {
+                                hue.into()
+                            })
+                            .style(style)
+                            .width(super::style::lw(plot.ctx(), 2.0)),
+                        );
                     }
-                    plot.line(
-                        Line::new(
-                            format!("#{} {} {}", i + 1, run.experiment.name, role.name()),
-                            PlotPoints::new(pts),
-                        )
-                        .color(if runs.len() == 1 {
-                            role_color(role)
-                        } else {
-                            hue.into()
-                        })
-                        .style(style)
-                        .width(super::style::lw(plot.ctx(), 2.0)),
-                    );
                 }
-            }
-        });
+            })
+            .response,
+    );
 }

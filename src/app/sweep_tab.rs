@@ -431,33 +431,36 @@ fn cell_runs_ui(ui: &mut Ui, s: &SweepTab, t: usize, a: usize, summaries: &[Cell
         ui.label("No seed of this cell has finished yet.");
         return;
     }
-    Plot::new("sweep-cell-runs")
-        .height(240.0)
-        .legend(Legend::default())
-        .x_axis_label("epoch")
-        .y_axis_label("test accuracy")
-        .show(ui, |plot| {
-            for (i, (cell, curve)) in runs.iter().enumerate() {
-                let color = SEED_COLORS[i % SEED_COLORS.len()];
-                plot.line(
-                    Line::new(
-                        format!("student, seed {}", cell.seed),
-                        PlotPoints::new(curve.clone()),
-                    )
-                    .color(color)
-                    .width(super::style::lw(plot.ctx(), 1.5)),
-                );
-                if let Some(b) = s.baseline_curves.get(&cell.seed) {
+    super::plot_export::menu(
+        &Plot::new("sweep-cell-runs")
+            .height(240.0)
+            .legend(Legend::default())
+            .x_axis_label("epoch")
+            .y_axis_label("test accuracy")
+            .show(ui, |plot| {
+                for (i, (cell, curve)) in runs.iter().enumerate() {
+                    let color = SEED_COLORS[i % SEED_COLORS.len()];
                     plot.line(
                         Line::new(
-                            format!("baseline, seed {}", cell.seed),
-                            PlotPoints::new(b.clone()),
+                            format!("student, seed {}", cell.seed),
+                            PlotPoints::new(curve.clone()),
                         )
                         .color(color)
-                        .style(LineStyle::dashed_loose())
-                        .width(super::style::lw(plot.ctx(), 1.0)),
+                        .width(super::style::lw(plot.ctx(), 1.5)),
                     );
+                    if let Some(b) = s.baseline_curves.get(&cell.seed) {
+                        plot.line(
+                            Line::new(
+                                format!("baseline, seed {}", cell.seed),
+                                PlotPoints::new(b.clone()),
+                            )
+                            .color(color)
+                            .style(LineStyle::dashed_loose())
+                            .width(super::style::lw(plot.ctx(), 1.0)),
+                        );
+                    }
                 }
-            }
-        });
+            })
+            .response,
+    );
 }

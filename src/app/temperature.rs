@@ -192,9 +192,13 @@ fn softmax_bars(ui: &mut Ui, p: &[f32], t: f32, height: f32, names: &[String]) {
         .allow_drag(false)
         .allow_scroll(false)
         .allow_zoom(false);
-    with_class_axis(plot, names, ui).show(ui, |plot| {
-        plot.bar_chart(BarChart::new(format!("T = {t}"), bars));
-    });
+    super::plot_export::menu(
+        &with_class_axis(plot, names, ui)
+            .show(ui, |plot| {
+                plot.bar_chart(BarChart::new(format!("T = {t}"), bars));
+            })
+            .response,
+    );
 }
 
 fn entropy_curve(
@@ -210,41 +214,47 @@ fn entropy_curve(
         .map(|t| [t.log10() as f64, host::entropy(&dist(t)) as f64])
         .collect();
     ui.label("Entropy of softmax(z / T) against T (log axis); the dashed line is ln N, a uniform distribution");
-    Plot::new("entropy-curve")
-        .x_axis_label("temperature T")
-        .y_axis_label("entropy (nats)")
-        .x_axis_formatter(|mark, _| {
-            format!("{:.3}", 10f64.powf(mark.value))
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string()
-        })
-        .label_formatter(|hover| {
-            super::curves::hover_label(hover, |x, y| {
-                format!(
-                    "T = {:.2}\nH = {y:.3} nats ({:.2} classes)",
-                    10f64.powf(x),
-                    y.exp()
-                )
+    super::plot_export::menu(
+        &Plot::new("entropy-curve")
+            .x_axis_label("temperature T")
+            .y_axis_label("entropy (nats)")
+            .x_axis_formatter(|mark, _| {
+                format!("{:.3}", 10f64.powf(mark.value))
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string()
             })
-        })
-        .include_y(0.0)
-        .show(ui, |plot| {
-            plot.line(
-                Line::new("entropy", pts)
-                    .color(role_color(Role::Teacher))
-                    .width(super::style::lw(plot.ctx(), 2.0)),
-            );
-            plot.hline(HLine::new("ln N", max_entropy).style(egui_plot::LineStyle::dashed_loose()));
-            for &t in marked {
-                plot.vline(
-                    VLine::new(format!("T = {t}"), (t as f64).log10()).color(egui::Color32::GRAY),
+            .label_formatter(|hover| {
+                super::curves::hover_label(hover, |x, y| {
+                    format!(
+                        "T = {:.2}\nH = {y:.3} nats ({:.2} classes)",
+                        10f64.powf(x),
+                        y.exp()
+                    )
+                })
+            })
+            .include_y(0.0)
+            .show(ui, |plot| {
+                plot.line(
+                    Line::new("entropy", pts)
+                        .color(role_color(Role::Teacher))
+                        .width(super::style::lw(plot.ctx(), 2.0)),
                 );
-            }
-            plot.vline(
-                VLine::new(which, (marked_t as f64).log10())
-                    .color(role_color(Role::Student))
-                    .width(super::style::lw(plot.ctx(), 2.0)),
-            );
-        });
+                plot.hline(
+                    HLine::new("ln N", max_entropy).style(egui_plot::LineStyle::dashed_loose()),
+                );
+                for &t in marked {
+                    plot.vline(
+                        VLine::new(format!("T = {t}"), (t as f64).log10())
+                            .color(egui::Color32::GRAY),
+                    );
+                }
+                plot.vline(
+                    VLine::new(which, (marked_t as f64).log10())
+                        .color(role_color(Role::Student))
+                        .width(super::style::lw(plot.ctx(), 2.0)),
+                );
+            })
+            .response,
+    );
 }

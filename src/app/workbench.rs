@@ -47,6 +47,11 @@ pub struct Workbench {
     pub lesson_control_drawn: bool,
     /// Whether the last frame was in presentation mode (to switch zoom on a change).
     presenting: bool,
+    /// A plot to draw again at twice the resolution and save: the file and its rectangle.
+    pub(super) plot_to_save: Option<(std::path::PathBuf, egui::Rect)>,
+    /// Whether the tab is being drawn off screen, and the Curves tab's side panel width.
+    offscreen: bool,
+    live_panel_width: Option<f32>,
     pub preview: DataPreview,
     pub messages: Vec<Message>,
     pub problems: Problems,
@@ -95,6 +100,9 @@ impl Workbench {
             lesson: None,
             lesson_control_drawn: false,
             presenting: false,
+            plot_to_save: None,
+            offscreen: false,
+            live_panel_width: None,
             preview: DataPreview::default(),
             messages: Vec::new(),
             problems: Problems::default(),
@@ -373,6 +381,17 @@ impl Workbench {
             self.central_rect = Some(ui.available_rect_before_wrap());
             self.tab_ui(ui);
         });
+        if let Some(rect) = super::plot_export::take_request(ui.ctx()) {
+            self.ask(
+                DialogPurpose::ExportPlot(rect),
+                super::dialogs::DialogKind::SaveFile,
+                "Save plot as PNG",
+                Some("plot.png".into()),
+            );
+        }
+        if let Some((path, rect)) = self.plot_to_save.take() {
+            self.save_plot(ui.ctx(), &path, rect);
+        }
         self.lesson_control_drawn = ui.ctx().data(|d| {
             d.get_temp(egui::Id::unique(super::lesson_steps::HIGHLIGHT_DRAWN))
                 .unwrap_or(false)
@@ -382,6 +401,31 @@ impl Workbench {
         let ctx = ui.ctx().clone();
         self.apply_commands(&ctx);
         self.preview.follow(&self.experiment);
+    }
+
+    /// Draw the tab again off screen at twice the resolution and save the plot at `rect`.
+    fn save_plot(&mut self, ctx: &egui::Context, path: &std::path::Path, rect: egui::Rect) {
+        let Some(central) = self.central_rect else {
+            return;
+        };
+        let ppp = ctx.pixels_per_point() * super::plot_export::SCALE;
+        // Region maps are textures of the window's context: the copy loads its own.
+        let fresh = self.region_textures.same_view();
+        let textures = std::mem::replace(&mut self.region_textures, fresh);
+        self.offscreen = true;
+        let image = super::plot_export::render(ctx, central.size(), ppp, |ui| self.tab_ui(ui));
+        self.offscreen = false;
+        self.region_textures = textures;
+        let plot = super::plot_export::crop(&image, central.min, rect, ppp);
+        match super::save_png(path, &plot) {
+            Ok(()) => self.info(format!(
+                "wrote {} ({} × {} pixels, twice the screen's resolution)",
+                path.display(),
+                plot.size[0],
+                plot.size[1]
+            )),
+            Err(e) => self.error(e),
+        }
     }
 
     /// A built-in preset's one line on what to watch, under the tabs.
@@ -435,14 +479,23 @@ impl Workbench {
                 // Wide enough for a name under each of ten bars; in presentation mode the
                 // curves have the whole width.
                 if !self.view.present {
-                    egui::Panel::right("live-probabilities")
+                    let panel = egui::Panel::right("live-probabilities")
                         .resizable(true)
                         .default_size(320.0)
-                        .min_size(280.0)
-                        .show(ui, |ui| {
-                            let run = shown_run(&self.live, &self.preview);
-                            live_probabilities_ui(ui, run, &mut self.preview, sample);
-                        });
+                        .min_size(280.0);
+                    // Drawn again off screen (a plot saved at 2×), the panel keeps the width
+                    // it has on screen, so the plots beside it keep theirs.
+                    let panel = match self.live_panel_width {
+                        Some(w) if self.offscreen => panel.exact_size(w),
+                        _ => panel,
+                    };
+                    let shown = panel.show(ui, |ui| {
+                        let run = shown_run(&self.live, &self.preview);
+                        live_probabilities_ui(ui, run, &mut self.preview, sample);
+                    });
+                    if !self.offscreen {
+                        self.live_panel_width = Some(shown.response.rect.width());
+                    }
                 }
                 let (view, distill) = match &mut self.live {
                     Some(l) => (Some(&mut l.view), Some(&l.experiment.distill)),

@@ -609,3 +609,63 @@ fn presentation_mode_hides_the_editor_scales_up_and_toggles_by_key() {
         "its own scale is remembered"
     );
 }
+
+/// Right-click a plot, Save this plot as PNG (2×): the file holds that plot alone, drawn again
+/// at twice the window's resolution (not a blown-up screenshot), with the curves in it.
+#[test]
+fn a_single_plot_saves_as_a_png_at_twice_the_resolution() {
+    let _serial = crate::support::training_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("accuracy.png");
+    let dialogs = ScriptedDialogs::default();
+    let mut h = harness(dialogs.clone());
+    h.state_mut().experiment = tiny();
+    settle(&mut h);
+    h.get_by_label("Start").click();
+    assert!(step_until(&mut h, Duration::from_secs(120), |w| w
+        .live
+        .as_ref()
+        .is_some_and(|l| l.state == RunState::Finished)));
+    settle(&mut h);
+    let title = h.get_by_label("Test accuracy per epoch").rect();
+    let inside = title.center_bottom() + egui::vec2(0.0, 40.0);
+    h.event(egui::Event::PointerMoved(inside));
+    h.event(egui::Event::PointerButton {
+        pos: inside,
+        button: egui::PointerButton::Secondary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.event(egui::Event::PointerButton {
+        pos: inside,
+        button: egui::PointerButton::Secondary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.run();
+    dialogs.answer_next(Some(path.clone()));
+    h.get_by_label("Save this plot as PNG (2×)…").click();
+    assert!(step_until(&mut h, Duration::from_secs(30), |_| path.is_file()));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let message = h.state().messages.last().unwrap().text.clone();
+    assert!(
+        message.contains("twice the screen's resolution"),
+        "{message}"
+    );
+    // The plot's width on screen is most of the central area; saved at 2 pixels per point.
+    assert!(
+        info.width > 800 && info.height > 150,
+        "{}×{}",
+        info.width,
+        info.height
+    );
+    let colours: std::collections::HashSet<&[u8]> = pixels.chunks_exact(4).collect();
+    assert!(
+        colours.len() > 50,
+        "lines, text and grid: {} colours",
+        colours.len()
+    );
+}
