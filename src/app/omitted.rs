@@ -109,10 +109,10 @@ fn bias_sliders(
         }
     });
     ui.horizontal(|ui| {
-        if let Some(c) = chosen {
-            if ui.button("Validation's choice").clicked() {
-                biases = c.biases.clone();
-            }
+        if let Some(c) = chosen
+            && ui.button("Validation's choice").clicked()
+        {
+            biases = c.biases.clone();
         }
         if ui.button("No bias").clicked() {
             biases = vec![0.0; omitted.len()];
