@@ -2,7 +2,7 @@
 
 use crate::config::{Experiment, from_ron_str};
 
-pub const BUILT_IN: [(&str, &str); 10] = [
+pub const BUILT_IN: [(&str, &str); 11] = [
     (
         "digits-few-labels",
         include_str!("../../presets/digits-few-labels.ron"),
@@ -25,6 +25,10 @@ pub const BUILT_IN: [(&str, &str); 10] = [
     (
         "mnist-small-student",
         include_str!("../../presets/mnist-small-student.ron"),
+    ),
+    (
+        "mnist-few-labels",
+        include_str!("../../presets/mnist-few-labels.ron"),
     ),
     (
         "mnist-no-threes",

@@ -171,6 +171,11 @@ mod tests {
             dark_mode: false,
             tab: Tab::Regions,
             smoothing: 0.3,
+            show_lessons: true,
+            lesson: Some("3-first-distillation".into()),
+            lesson_progress: [("3-first-distillation".to_string(), 1)].into(),
+            present: true,
+            present_zoom: 1.8,
             ..ViewSettings::default()
         };
         save(&mut storage, &exp, &view);
