@@ -145,6 +145,45 @@ pub fn regions_ui(
         }
     });
     ui.label("Each cell shows the class a model predicts there, paler where it is less sure; the points are the test set, coloured by their true class.");
+    accuracy_below(ui, view, cache);
+}
+
+/// Each model's test accuracy per epoch under the maps, the epoch shown marked: what the
+/// boundaries' changes did to the score.
+fn accuracy_below(ui: &mut Ui, view: &RunView, cache: &RegionTextures) {
+    let height = ui.available_height() - 8.0;
+    if height < 120.0 {
+        return;
+    }
+    let shown = cache
+        .shown
+        .and_then(|i| view.region_frames.get(i))
+        .or(view.region_frames.last());
+    super::plot_export::menu(
+        &Plot::new("regions-accuracy")
+            .height(height)
+            .legend(egui_plot::Legend::default())
+            .x_axis_label("epoch of each phase")
+            .y_axis_label("test accuracy")
+            .show(ui, |plot| {
+                for role in Role::ALL {
+                    let pts = view.accuracy_points(role);
+                    if !pts.is_empty() {
+                        plot.line(
+                            egui_plot::Line::new(role.name(), PlotPoints::new(pts))
+                                .color(role_color(role))
+                                .width(super::style::lw(plot.ctx(), 2.0)),
+                        );
+                    }
+                }
+                if let Some(f) = shown {
+                    plot.vline(
+                        egui_plot::VLine::new(f.label.clone(), f.epoch as f64).color(Color32::GRAY),
+                    );
+                }
+            })
+            .response,
+    );
 }
 
 /// The epoch slider, Replay and Latest.

@@ -49,6 +49,8 @@ pub struct RunView {
 pub struct RegionFrame {
     /// `student epoch 12`.
     pub label: String,
+    /// That epoch, within its phase (0 before any).
+    pub epoch: usize,
     pub regions: HashMap<Role, Arc<RegionGrid>>,
 }
 
@@ -403,11 +405,13 @@ impl LiveRun {
                 self.view.regions.insert(r.role, r);
                 self.view.regions_version += 1;
                 // The epoch's measurements arrive just before its regions.
-                let label = self.view.epochs.last().map_or_else(String::new, |e| {
+                let last = self.view.epochs.last();
+                let label = last.map_or_else(String::new, |e| {
                     format!("{} epoch {}", e.phase.name(), e.epoch)
                 });
                 self.view.region_frames.push(RegionFrame {
                     label,
+                    epoch: last.map_or(0, |e| e.epoch),
                     regions: self.view.regions.clone(),
                 });
             }
