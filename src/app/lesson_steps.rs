@@ -52,6 +52,10 @@ impl Workbench {
                 self.view.lesson = None;
             }
             Command::LessonStep(delta) => {
+                if self.running() {
+                    self.error("stop the run before moving to another lesson step");
+                    return;
+                }
                 let Some(s) = &mut self.lesson else { return };
                 let last = s.loaded.lesson.steps.len() - 1;
                 s.step = s.step.saturating_add_signed(delta).min(last);
@@ -113,7 +117,7 @@ impl Workbench {
     /// Set up the current step: its experiment, tab, hand-typed logits and outlined control.
     fn set_up_step(&mut self) {
         if self.running() {
-            self.error("stop the run before moving to another lesson step");
+            self.error("stop the run before setting up a lesson step");
             return;
         }
         let Some(s) = &mut self.lesson else { return };
