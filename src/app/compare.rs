@@ -11,7 +11,7 @@ use crate::sweep::grid::{Grid, TeacherChoice};
 use crate::sweep::stats::{CellSummary, MeanStd};
 use crate::sweep::{Plan, SweepProgress};
 use crate::train::Role;
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -138,10 +138,7 @@ impl Comparison {
         self.done = p.done;
         self.todo = p.todo;
         if let Some(row) = &p.last {
-            let label = match row.teacher {
-                TeacherChoice::Whole => row.loss.clone(),
-                TeacherChoice::BestMember => format!("{}, best member", row.loss),
-            };
+            let label = crate::sweep::stats::method_label(&row.loss, row.teacher);
             self.curves.entry(label).or_default().push(p.student_curve);
             self.rows.push(row.clone());
         }
@@ -161,19 +158,6 @@ fn mean_curve(curves: &[Vec<[f64; 2]>]) -> Vec<[f64; 2]> {
         })
         .collect()
 }
-
-const PALETTE: [Color32; 10] = [
-    Color32::from_rgb(0x1f, 0x77, 0xb4),
-    Color32::from_rgb(0xd6, 0x27, 0x28),
-    Color32::from_rgb(0x2c, 0xa0, 0x2c),
-    Color32::from_rgb(0x94, 0x67, 0xbd),
-    Color32::from_rgb(0xff, 0x7f, 0x0e),
-    Color32::from_rgb(0x8c, 0x56, 0x4b),
-    Color32::from_rgb(0xe3, 0x77, 0xc2),
-    Color32::from_rgb(0x17, 0xbe, 0xcf),
-    Color32::from_rgb(0xbc, 0xbd, 0x22),
-    Color32::from_rgb(0x7f, 0x7f, 0x7f),
-];
 
 /// The comparison section of the Runs tab.
 pub fn compare_ui(
@@ -275,7 +259,7 @@ pub fn compare_ui(
                             format!("{loss} ({} seeds)", curves.len()),
                             PlotPoints::new(mean_curve(curves)),
                         )
-                        .color(PALETTE[i % PALETTE.len()])
+                        .color(super::style::series_color(i))
                         .width(super::style::lw(plot.ctx(), 1.5)),
                     );
                 }

@@ -17,12 +17,10 @@ const PAPER: &str = "Hinton et al. (2015), §3, MNIST: without 3s the distilled 
                      14. With only 7s and 8s: 47.3% error, 13.2% after lowering 7 and 8 by 7.6.";
 
 pub fn omitted_ui(ui: &mut Ui, run: &LiveRun, names: &[String], test_labels: Option<&[u32]>) {
-    let mut omitted = run.experiment.transfer.omit_classes.clone();
+    let omitted = run.experiment.transfer.omitted();
     if omitted.is_empty() {
         return;
     }
-    omitted.sort_unstable();
-    omitted.dedup();
     let name = |c: usize| names.get(c).cloned().unwrap_or_else(|| c.to_string());
     let listed: Vec<String> = omitted.iter().map(|&c| name(c)).collect();
     ui.label(

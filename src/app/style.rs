@@ -22,6 +22,23 @@ pub fn class_color(class: usize) -> Color32 {
     Color32::from_rgb((c >> 16) as u8, (c >> 8) as u8, c as u8)
 }
 
+/// A distinct colour per series of a plot that is not one of the roles (a method, a seed).
+pub fn series_color(i: usize) -> Color32 {
+    const PALETTE: [Color32; 10] = [
+        Color32::from_rgb(0x1f, 0x77, 0xb4),
+        Color32::from_rgb(0xd6, 0x27, 0x28),
+        Color32::from_rgb(0x2c, 0xa0, 0x2c),
+        Color32::from_rgb(0x94, 0x67, 0xbd),
+        Color32::from_rgb(0xff, 0x7f, 0x0e),
+        Color32::from_rgb(0x8c, 0x56, 0x4b),
+        Color32::from_rgb(0xe3, 0x77, 0xc2),
+        Color32::from_rgb(0x17, 0xbe, 0xcf),
+        Color32::from_rgb(0xbc, 0xbd, 0x22),
+        Color32::from_rgb(0x7f, 0x7f, 0x7f),
+    ];
+    PALETTE[i % PALETTE.len()]
+}
+
 pub const ERROR: Color32 = Color32::from_rgb(0xE0, 0x4F, 0x4F);
 /// Where the window says, each frame, whether it is in presentation mode.
 pub const PRESENTING: &str = "presenting";

@@ -388,15 +388,6 @@ fn heatmap_ui(ui: &mut Ui, s: &mut SweepTab, summaries: &[CellSummary]) {
         });
 }
 
-const SEED_COLORS: [Color32; 6] = [
-    Color32::from_rgb(0x1f, 0x77, 0xb4),
-    Color32::from_rgb(0xff, 0x7f, 0x0e),
-    Color32::from_rgb(0x2c, 0xa0, 0x2c),
-    Color32::from_rgb(0x94, 0x67, 0xbd),
-    Color32::from_rgb(0x8c, 0x56, 0x4b),
-    Color32::from_rgb(0xe3, 0x77, 0xc2),
-];
-
 /// The clicked cell: its numbers over seeds, and one curve per seed beside its baseline.
 fn cell_runs_ui(ui: &mut Ui, s: &SweepTab, t: usize, a: usize, summaries: &[CellSummary]) {
     let Some(setting) = s.setting(t, a) else {
@@ -439,7 +430,7 @@ fn cell_runs_ui(ui: &mut Ui, s: &SweepTab, t: usize, a: usize, summaries: &[Cell
             .y_axis_label("test accuracy")
             .show(ui, |plot| {
                 for (i, (cell, curve)) in runs.iter().enumerate() {
-                    let color = SEED_COLORS[i % SEED_COLORS.len()];
+                    let color = super::style::series_color(i);
                     plot.line(
                         Line::new(
                             format!("student, seed {}", cell.seed),

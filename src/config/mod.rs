@@ -213,6 +213,16 @@ impl Default for TransferConfig {
     }
 }
 
+impl TransferConfig {
+    /// The omitted classes, each once, in order (the file may list one twice).
+    pub fn omitted(&self) -> Vec<usize> {
+        let mut classes = self.omit_classes.clone();
+        classes.sort_unstable();
+        classes.dedup();
+        classes
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum TransferSource {
     /// The teacher's own training set.

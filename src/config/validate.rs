@@ -184,9 +184,7 @@ fn check_transfer(c: &mut Checker, t: &TransferConfig, classes: Option<usize>) {
                 &format!("classes are numbered 0 to {}", k - 1),
             );
         }
-        let mut omitted = t.omit_classes.clone();
-        omitted.sort_unstable();
-        omitted.dedup();
+        let omitted = t.omitted();
         c.check(
             omitted.len() < k,
             "transfer.omit_classes",

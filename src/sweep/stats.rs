@@ -122,12 +122,16 @@ fn summarise_setting(s: &Setting, rows: &[CellRow]) -> Option<CellSummary> {
 }
 
 impl CellSummary {
-    /// `kd`, or `kd, best member` for a student of the ensemble's best member.
     pub fn method_label(&self) -> String {
-        match self.distilled_from {
-            super::grid::TeacherChoice::Whole => self.loss.clone(),
-            super::grid::TeacherChoice::BestMember => format!("{}, best member", self.loss),
-        }
+        method_label(&self.loss, self.distilled_from)
+    }
+}
+
+/// `kd`, or `kd, best member` for a student of the ensemble's best member.
+pub fn method_label(loss: &str, teacher: super::grid::TeacherChoice) -> String {
+    match teacher {
+        super::grid::TeacherChoice::Whole => loss.to_string(),
+        super::grid::TeacherChoice::BestMember => format!("{loss}, best member"),
     }
 }
 

@@ -428,24 +428,17 @@ impl Trainer<'_> {
         model: &Net,
         test_logits: &[f32],
     ) -> Option<super::bias::BiasCorrection> {
-        let omitted = &self.exp.transfer.omit_classes;
+        let classes = self.exp.transfer.omitted();
         let held = &self.transfer.validation;
-        if omitted.is_empty() || held.is_empty() {
+        if classes.is_empty() || held.is_empty() {
             return None;
         }
-        let idx = Tensor::<1, Int>::from_data(
-            TensorData::new(
-                held.iter().map(|&i| i as i64).collect::<Vec<_>>(),
-                [held.len()],
-            ),
-            &self.device,
-        );
-        let x = self.train_x.clone().select(0, idx);
+        let x = self
+            .train_x
+            .clone()
+            .select(0, super::setup::rows_tensor(held, &self.device));
         let val_logits = super::eval::predict(&model.valid(), &x);
         let val_labels: Vec<u32> = held.iter().map(|&i| self.splits.train.labels[i]).collect();
-        let mut classes = omitted.clone();
-        classes.sort_unstable();
-        classes.dedup();
         Some(super::bias::correct(
             (&val_logits, &val_labels),
             (test_logits, &self.splits.test.labels),

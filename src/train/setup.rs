@@ -342,6 +342,17 @@ fn features_tensor(data: &Dataset, device: &Device) -> Tensor<2> {
     )
 }
 
+/// Row indices (of the training data, say) as a tensor to `select` with.
+pub(super) fn rows_tensor(rows: &[usize], device: &Device) -> Tensor<1, Int> {
+    Tensor::from_data(
+        TensorData::new(
+            rows.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+            [rows.len()],
+        ),
+        device,
+    )
+}
+
 fn labels_tensor(labels: &[u32], device: &Device) -> Tensor<1, Int> {
     Tensor::from_data(
         TensorData::new(

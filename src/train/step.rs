@@ -276,13 +276,7 @@ impl Trainer<'_> {
         rng: &mut StdRng,
     ) -> (Net, Tensor<1>) {
         let chunk = batch.rows;
-        let rows = Tensor::<1, Int>::from_ints(
-            TensorData::new(
-                chunk.iter().map(|&i| i as i64).collect::<Vec<_>>(),
-                [chunk.len()],
-            ),
-            &self.device,
-        );
+        let rows = super::setup::rows_tensor(chunk, &self.device);
         let x = self.jitter(self.train_x.clone().select(0, rows.clone()), rng);
         let y = self.train_y.clone().select(0, rows.clone());
         let logits = model.forward(x.clone());

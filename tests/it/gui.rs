@@ -385,6 +385,15 @@ fn choosing_a_method_shows_its_controls_and_formula() {
     assert!(numbers.ends_with("+ 0.10·CE"), "{numbers}");
 }
 
+/// Step until the Runs tab's comparison has ended.
+fn wait_for_comparison(h: &mut Harness<'static, Workbench>) {
+    assert!(
+        step_until(h, Duration::from_secs(120), |w| !w.comparison.is_running()),
+        "the comparison did not finish"
+    );
+    h.run();
+}
+
 /// The Runs tab compares methods on the same seeds in the background and shows the table and
 /// the overlaid curves; nothing else can start meanwhile.
 #[test]
@@ -407,13 +416,7 @@ fn the_runs_tab_compares_methods_over_seeds() {
         h.state().start_blocked().is_some(),
         "Start stays blocked while comparing"
     );
-    assert!(
-        step_until(&mut h, Duration::from_secs(120), |w| !w
-            .comparison
-            .is_running()),
-        "the comparison did not finish"
-    );
-    h.run();
+    wait_for_comparison(&mut h);
     let c = &h.state().comparison;
     assert_eq!(c.error, None);
     let methods: Vec<&str> = c.summaries.iter().map(|s| s.loss.as_str()).collect();
@@ -544,13 +547,7 @@ fn the_runs_tab_compares_an_ensemble_with_its_best_member() {
     assert!(h.state().comparison.best_member);
     h.get_by_label("Run comparison").click();
     h.run();
-    assert!(
-        step_until(&mut h, Duration::from_secs(120), |w| !w
-            .comparison
-            .is_running()),
-        "the comparison did not finish"
-    );
-    h.run();
+    wait_for_comparison(&mut h);
     let c = &h.state().comparison;
     assert_eq!(c.error, None);
     let labels: Vec<String> = c.summaries.iter().map(|s| s.method_label()).collect();

@@ -69,6 +69,15 @@ fn central_labels(h: &Harness<'static, Workbench>) -> Vec<String> {
         .collect()
 }
 
+/// Every text painted in the last frame, one per line.
+fn painted_text(h: &Harness<'static, Workbench>) -> String {
+    painted_texts(h)
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Every text painted in the last frame, with where it starts.
 fn painted_texts(h: &Harness<'static, Workbench>) -> Vec<(egui::Pos2, String)> {
     fn walk(shape: &egui::Shape, out: &mut Vec<(egui::Pos2, String)>) {
@@ -431,8 +440,7 @@ fn the_diagnostics_tab_shows_calibration_confusion_and_the_gradient_limit() {
     h.state_mut().experiment = exp;
     train_to_the_end(&mut h);
     show(&mut h, Tab::Diagnostics);
-    let labels: Vec<String> = painted_texts(&h).into_iter().map(|(_, t)| t).collect();
-    let labels = labels.join("\n");
+    let labels = painted_text(&h);
     assert!(
         labels.contains("teacher ECE") && labels.contains("student ECE"),
         "{labels}"
@@ -496,14 +504,7 @@ fn the_omitted_class_bias_is_chosen_on_validation_and_re_evaluated_live() {
     h.state_mut().experiment = preset("omit-class");
     train_to_the_end(&mut h);
     show(&mut h, Tab::Diagnostics);
-    let texts = |h: &Harness<'static, Workbench>| -> String {
-        painted_texts(h)
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let before = texts(&h);
+    let before = painted_text(&h);
     assert!(
         before.contains("Omitted from the transfer set: 3"),
         "{before}"
@@ -545,14 +546,14 @@ fn the_omitted_class_bias_is_chosen_on_validation_and_re_evaluated_live() {
     assert!(before.contains(&distillery::cli::bias_line("student", &fix)));
     h.get_by_label("Validation's choice").click();
     settle(&mut h);
-    let after = texts(&h);
+    let after = painted_text(&h);
     assert!(
         after.contains(&live(fix.test_errors_after, fix.omitted_errors_after[0])),
         "{after}"
     );
     h.get_by_label("No bias").click();
     settle(&mut h);
-    assert!(texts(&h).contains(&live(fix.test_errors_before, fix.omitted_errors_before[0])));
+    assert!(painted_text(&h).contains(&live(fix.test_errors_before, fix.omitted_errors_before[0])));
     // The sliders are a view: the experiment keeps its settings.
     assert_eq!(h.state().experiment, preset("omit-class"));
 }
@@ -583,36 +584,29 @@ fn decision_regions_keep_every_epoch_and_replay_them() {
     assert_eq!(frames.len(), 10, "{frames:?}");
     assert_eq!(frames[0], "teacher epoch 1");
     assert_eq!(frames[9], "student epoch 3");
-    let texts = |h: &Harness<'static, Workbench>| -> String {
-        painted_texts(h)
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert!(
-        texts(&h).contains("shown: student epoch 3"),
+        painted_text(&h).contains("shown: student epoch 3"),
         "{}",
-        texts(&h)
+        painted_text(&h)
     );
     h.get_by_label("Replay").click();
     h.run();
     assert!(
-        texts(&h).contains("shown: teacher epoch 1"),
+        painted_text(&h).contains("shown: teacher epoch 1"),
         "{}",
-        texts(&h)
+        painted_text(&h)
     );
     std::thread::sleep(Duration::from_millis(300));
     h.step();
     h.step();
     assert!(
-        texts(&h).contains("shown: teacher epoch 2"),
+        painted_text(&h).contains("shown: teacher epoch 2"),
         "{}",
-        texts(&h)
+        painted_text(&h)
     );
     h.get_by_label("Pause replay").click();
     h.run();
     h.get_by_label("Latest").click();
     h.run();
-    assert!(texts(&h).contains("shown: student epoch 3"));
+    assert!(painted_text(&h).contains("shown: student epoch 3"));
 }
