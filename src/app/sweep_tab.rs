@@ -127,11 +127,19 @@ impl SweepTab {
         let seeds = &grid.seeds;
         *self = SweepTab {
             header: Some(format!(
-                "{}, {}: seeds {}–{}",
+                "{}, {}: seeds {}–{}, T and α as in the grid, {} teacher{}",
                 exp.name,
                 self.loss.short(),
                 seeds[0],
-                seeds[seeds.len() - 1]
+                seeds[seeds.len() - 1],
+                exp.teacher.members.len(),
+                match exp.teacher.members.len() {
+                    1 => String::new(),
+                    _ => format!(
+                        "s combined by {}",
+                        super::session::combine_name(exp.teacher.combine)
+                    ),
+                }
             )),
             todo: grid.cells().len(),
             grid: Some(grid),

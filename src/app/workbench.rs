@@ -470,7 +470,8 @@ impl Workbench {
     }
 
     fn tab_ui(&mut self, ui: &mut Ui) {
-        if self.view.tab != Tab::Runs {
+        // The Runs and Sweep tabs show many runs, each table and plot naming its own.
+        if !matches!(self.view.tab, Tab::Runs | Tab::Sweep) {
             self.run_header_ui(ui);
         }
         match self.view.tab {

@@ -134,7 +134,7 @@ fn whole_values(r: &Range<usize>) -> Vec<usize> {
 /// Every numeric field of an experiment, each at every value `float_values` or
 /// `whole_values` gives for its range: (what, experiment).
 fn cases() -> Vec<(String, Experiment)> {
-    let floats: [Field<f64>; 24] = [
+    let floats: [Field<f64>; 25] = [
         (
             "data.test_fraction",
             digits,
@@ -152,6 +152,12 @@ fn cases() -> Vec<(String, Experiment)> {
             digits,
             ranges::TRANSFER_FRACTION,
             |e, v| e.transfer.fraction = v,
+        ),
+        (
+            "transfer.validation_fraction",
+            digits,
+            ranges::VALIDATION_FRACTION,
+            |e, v| e.transfer.validation_fraction = v,
         ),
         (
             "transfer.source.HeldOut",
