@@ -4,8 +4,8 @@
 
 use super::methods::{ctkd, dist, dkd, nkd, standardise, virtual_teacher};
 use super::{
-    centred, hard_cross_entropy, kl_divergence, logit_mse, soft_cross_entropy, teacher_logits,
-    teacher_soft_targets,
+    SoftTargets, centred, hard_cross_entropy, kl_divergence, logit_mse, soft_cross_entropy,
+    teacher_logits, teacher_soft_targets,
 };
 use crate::config::{Combine, DistillConfig, MethodParams, SoftLoss, Weighting};
 use burn::prelude::*;
@@ -65,6 +65,9 @@ pub struct StepContext {
     pub epoch: usize,
     /// CTKD's θ: a parameter on the autodiff device, its gradient taken from the loss.
     pub theta: Option<Tensor<1>>,
+    /// The teacher's soft targets for this batch at the weights' T, when the engine has them
+    /// cached; otherwise they are computed from the members' logits.
+    pub soft_targets: Option<SoftTargets>,
 }
 
 /// The scalars a distillation step reports; `total` is the one differentiated.
@@ -138,6 +141,13 @@ fn pair(a: Tensor<1>, b: Tensor<1>) -> Option<Tensor<1>> {
     Some(Tensor::cat(vec![a, b], 0))
 }
 
+/// The batch's soft targets at T: the cached ones if the step carries them.
+fn soft_targets(teacher: &Teacher, t: f64, ctx: &StepContext) -> SoftTargets {
+    ctx.soft_targets
+        .clone()
+        .unwrap_or_else(|| teacher_soft_targets(teacher.members, teacher.combine, t))
+}
+
 /// The method's soft term and its two logged terms.
 fn soft_term(
     s: Tensor<2>,
@@ -149,11 +159,11 @@ fn soft_term(
     let p = &weights.params;
     match weights.loss {
         SoftLoss::Kl => {
-            let targets = teacher_soft_targets(teacher.members, teacher.combine, t);
+            let targets = soft_targets(teacher, t, ctx);
             (kl_divergence(&targets, s, t) * weights.soft_scale(), None)
         }
         SoftLoss::SoftCrossEntropy => {
-            let targets = teacher_soft_targets(teacher.members, teacher.combine, t);
+            let targets = soft_targets(teacher, t, ctx);
             (
                 soft_cross_entropy(&targets, s, t) * weights.soft_scale(),
                 None,
@@ -240,7 +250,10 @@ mod tests {
             Tensor::from_ints(labels, &dev()),
             &LossWeights::from(d),
             labeled,
-            &StepContext { epoch, theta: None },
+            &StepContext {
+                epoch,
+                ..StepContext::default()
+            },
         )
     }
 

@@ -1,16 +1,18 @@
 //! The optimiser for a phase, built from the training settings.
 
+use super::fused_adam::FusedAdam;
 use crate::config::{OptimizerSpec, TrainConfig};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, ModuleOptimizer, SgdConfig};
+use burn::optim::{ModuleOptimizer, SgdConfig};
 
 /// The optimiser and learning rate for the training settings. Each phase builds its own, so
 /// no optimiser state carries over from one model to the next.
 pub(super) fn optimizer(cfg: &TrainConfig) -> (ModuleOptimizer, f64) {
-    let decay = (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32));
+    let decay = decay_penalty(cfg).map(WeightDecayConfig::new);
     match cfg.optimizer {
-        OptimizerSpec::Adam { lr } => (AdamConfig::new().with_weight_decay(decay).init(), lr),
+        // burn's Adam, its update fused into one pass per parameter on the CPU.
+        OptimizerSpec::Adam { lr } => (FusedAdam::init(decay_penalty(cfg)), lr),
         OptimizerSpec::Sgd { lr, momentum } => {
             // PyTorch's SGD momentum has no dampening; match it.
             let momentum = (momentum > 0.0).then(|| {
@@ -27,4 +29,9 @@ pub(super) fn optimizer(cfg: &TrainConfig) -> (ModuleOptimizer, f64) {
             )
         }
     }
+}
+
+/// The L2 penalty on the weights, if any.
+fn decay_penalty(cfg: &TrainConfig) -> Option<f32> {
+    (cfg.weight_decay > 0.0).then_some(cfg.weight_decay as f32)
 }

@@ -10,6 +10,7 @@ use super::learned_t::LearnedTemperature;
 use super::optim::optimizer;
 use super::phases::FrozenTeacher;
 use super::setup::Trainer;
+use super::soft_cache::SoftTargetCache;
 use super::summary::{FailureKind, PhaseStatus, RunFailure};
 use super::{Event, Flow, Phase, StepMetrics};
 use crate::config::SoftLoss;
@@ -143,6 +144,7 @@ impl Trainer<'_> {
         let distilling = matches!(objective, Objective::Distill(_));
         let mut learned_t = (distilling && weights.loss == SoftLoss::Ctkd)
             .then(|| LearnedTemperature::new(&weights.params.ctkd, &self.device));
+        let mut soft_cache = None;
         let mut window = LossWindow::new();
         let mut result = PhaseResult {
             model: None,
@@ -191,6 +193,7 @@ impl Trainer<'_> {
                     &batch,
                     objective,
                     &mut learned_t,
+                    &mut soft_cache,
                     &mut rng,
                 );
                 model = next;
@@ -273,6 +276,7 @@ impl Trainer<'_> {
         batch: &Batch,
         objective: &Objective,
         learned_t: &mut Option<LearnedTemperature>,
+        soft_cache: &mut Option<SoftTargetCache>,
         rng: &mut StdRng,
     ) -> (Net, Tensor<1>) {
         let chunk = batch.rows;
@@ -287,10 +291,26 @@ impl Trainer<'_> {
                 (hard.clone(), hard.detach().inner())
             }
             Objective::Distill(teacher) => {
-                let members = self.teacher_batch_logits(teacher, rows, &x);
+                let w = batch.weights;
+                let soft_targets = SoftTargetCache::applies(w.loss, self.exp.train.jitter_pixels)
+                    .then(|| {
+                        SoftTargetCache::batch(
+                            soft_cache,
+                            &teacher.train_logits,
+                            self.exp.teacher.combine,
+                            w.temperature,
+                            rows.clone(),
+                        )
+                    });
+                // Cached soft targets are all a KL or soft cross-entropy step reads of the teacher.
+                let members = match soft_targets {
+                    Some(_) => Vec::new(),
+                    None => self.teacher_batch_logits(teacher, rows, &x),
+                };
                 let ctx = StepContext {
                     epoch: batch.epoch,
                     theta: theta.clone(),
+                    soft_targets,
                 };
                 let parts = distillation_loss(
                     logits,

@@ -1,0 +1,167 @@
+//! Where a training step's time goes on the CPU (flex): the GEMMs of each layer, forward,
+//! backward and the optimiser, for the students and the teacher of issue #10.
+//!
+//!     cargo bench --bench ops [-- --steps 100]
+//!
+//! Each figure is the median of `--steps` timed repetitions after a warm-up, in the same
+//! process, on random data of MNIST's shape (batch 128, 784 inputs, 10 classes).
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use distillery::config::{ActivationKind, MlpSpec};
+use distillery::distill::hard_cross_entropy;
+use distillery::model::Mlp;
+use distillery::train::fused_adam::FusedAdam;
+use std::time::Instant;
+
+const BATCH: usize = 128;
+const INPUTS: usize = 784;
+const CLASSES: usize = 10;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median seconds of `f` over `steps` runs after three warm-ups.
+fn time(steps: usize, mut f: impl FnMut()) -> f64 {
+    for _ in 0..3 {
+        f();
+    }
+    median(
+        (0..steps)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+fn random(shape: [usize; 2], device: &Device) -> Tensor<2> {
+    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+}
+
+/// The three products of a linear layer `[BATCH, a] → [BATCH, b]`: forward, input gradient and
+/// weight gradient, each as GFLOP/s.
+fn layer_gemms(a: usize, b: usize, steps: usize, device: &Device) {
+    let x = random([BATCH, a], device);
+    let w = random([a, b], device);
+    let dy = random([BATCH, b], device);
+    let flop = 2.0 * (BATCH * a * b) as f64;
+    let fwd = time(steps, || {
+        let _ = x.clone().matmul(w.clone()).into_data();
+    });
+    let dx = time(steps, || {
+        let _ = dy.clone().matmul(w.clone().transpose()).into_data();
+    });
+    let dw = time(steps, || {
+        let _ = x.clone().transpose().matmul(dy.clone()).into_data();
+    });
+    println!(
+        "  {a:>4}x{b:<4} forward {:6.1}  dX {:6.1}  dW {:6.1} GFLOP/s",
+        flop / fwd / 1e9,
+        flop / dx / 1e9,
+        flop / dw / 1e9
+    );
+}
+
+/// Forward + backward, and the optimiser step, of an MLP with `hidden` layers.
+fn step_parts(name: &str, hidden: &[usize], dropout: f64, steps: usize, device: &Device) {
+    let ad = device.clone().autodiff();
+    let spec = MlpSpec {
+        hidden: hidden.to_vec(),
+        activation: ActivationKind::Relu,
+        dropout,
+    };
+    let mut model = Mlp::new(&spec, INPUTS, CLASSES, &ad);
+    let optimisers = [
+        ("burn Adam", AdamConfig::new().init()),
+        ("fused Adam", FusedAdam::init(None)),
+    ];
+    let x = random([BATCH, INPUTS], &ad);
+    let y = Tensor::<1, Int>::from_data(
+        TensorData::new((0..BATCH as i64).map(|i| i % 10).collect(), [BATCH]),
+        &ad,
+    );
+    let mut grads = None;
+    let fb = time(steps, || {
+        let loss = hard_cross_entropy(model.forward(x.clone()), y.clone());
+        grads = Some(GradientsParams::from_grads(loss.backward(), &model));
+    });
+    let mut opt = Vec::new();
+    for (_, mut optim) in optimisers {
+        let mut times = Vec::new();
+        for _ in 0..steps.max(4) {
+            let loss = hard_cross_entropy(model.forward(x.clone()), y.clone());
+            let g = GradientsParams::from_grads(loss.backward(), &model);
+            let t = Instant::now();
+            model = optim.step(1e-3, model, g);
+            times.push(t.elapsed().as_secs_f64());
+        }
+        opt.push(median(times));
+    }
+    let dims: Vec<usize> = std::iter::once(INPUTS)
+        .chain(hidden.iter().copied())
+        .chain([CLASSES])
+        .collect();
+    let macs: usize = dims.windows(2).map(|w| w[0] * w[1]).sum();
+    let gemm_flop = 6.0 * (BATCH * macs) as f64;
+    println!(
+        "{name}: forward+backward {:.2} ms ({:.1} GFLOP/s of GEMM work); burn's Adam {:.2} ms, \
+         fused Adam {:.2} ms; step with fused Adam {:.2} ms = {:.0} samples/s",
+        fb * 1e3,
+        gemm_flop / fb / 1e9,
+        opt[0] * 1e3,
+        opt[1] * 1e3,
+        (fb + opt[1]) * 1e3,
+        BATCH as f64 / (fb + opt[1])
+    );
+    drop(grads);
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--pool") {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .build()
+            .expect("a thread pool");
+        println!("inside a rayon pool's worker");
+        pool.install(run);
+    } else {
+        run();
+    }
+}
+
+fn run() {
+    let steps = std::env::args()
+        .skip_while(|a| a != "--steps")
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
+    let device = Device::flex();
+    println!("threads: {}", rayon::current_num_threads());
+    let a = random([1024, 1024], &device);
+    let b = random([1024, 1024], &device);
+    let t = time(10, || {
+        let _ = a.clone().matmul(b.clone()).into_data();
+    });
+    println!(
+        "matmul 1024²: {:.1} GFLOP/s",
+        2.0 * 1024f64.powi(3) / t / 1e9
+    );
+    println!("layer GEMMs, batch {BATCH}:");
+    for (a, b) in [(784, 1200), (1200, 1200), (784, 800), (800, 800)] {
+        layer_gemms(a, b, steps, &device);
+    }
+    step_parts(
+        "teacher 1200-1200, dropout 0.5",
+        &[1200, 1200],
+        0.5,
+        steps,
+        &device,
+    );
+    step_parts("student 800-800", &[800, 800], 0.0, steps, &device);
+    step_parts("student 30-30", &[30, 30], 0.0, steps * 10, &device);
+}
