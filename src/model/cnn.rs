@@ -4,7 +4,8 @@ use crate::config::CnnSpec;
 use crate::data::ImageShape;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use super::dropout::FastDropout;
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
 
 #[derive(Module, Debug)]
@@ -14,7 +15,7 @@ pub struct Cnn {
     dense: Vec<Linear>,
     output: Linear,
     activation: Relu,
-    dropout: Dropout,
+    dropout: FastDropout,
     channels: usize,
     height: usize,
     width: usize,
@@ -74,7 +75,7 @@ impl Cnn {
             dense,
             output: LinearConfig::new(width, classes).init(device),
             activation: Relu::new(),
-            dropout: DropoutConfig::new(spec.dropout).init(),
+            dropout: FastDropout::new(spec.dropout),
             channels: image.channels,
             height: image.height,
             width: image.width,

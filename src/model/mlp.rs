@@ -2,7 +2,8 @@
 
 use crate::config::MlpSpec;
 use burn::nn::activation::Activation;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use super::dropout::FastDropout;
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
 #[derive(Module, Debug)]
@@ -10,7 +11,7 @@ pub struct Mlp {
     hidden: Vec<Linear>,
     output: Linear,
     activation: Activation,
-    dropout: Dropout,
+    dropout: FastDropout,
 }
 
 impl Mlp {
@@ -29,7 +30,7 @@ impl Mlp {
             hidden,
             output: LinearConfig::new(width, classes).init(device),
             activation: super::activation(spec.activation, device),
-            dropout: DropoutConfig::new(spec.dropout).init(),
+            dropout: FastDropout::new(spec.dropout),
         }
     }
 

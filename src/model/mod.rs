@@ -1,6 +1,7 @@
 //! Architectures built from [`ArchSpec`]s, and their size accounting.
 
 mod cnn;
+pub mod dropout;
 mod mlp;
 mod size;
 

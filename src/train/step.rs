@@ -139,6 +139,7 @@ impl Trainer<'_> {
         let (mut optim, lr) = optimizer(cfg);
         // Dropout masks (and weights not drawn yet) follow the phase's seed.
         self.device.seed(shuffle_seed);
+        crate::model::dropout::seed(shuffle_seed);
         let mut rng = split::rng(shuffle_seed, 40);
         let mut weights = LossWeights::from(&self.exp.distill);
         let distilling = matches!(objective, Objective::Distill(_));
