@@ -19,6 +19,7 @@ mod learned_t;
 pub mod memory;
 mod optim;
 mod phases;
+mod pool;
 mod publish;
 pub mod setup;
 mod soft_cache;

@@ -118,8 +118,23 @@ fn inject_divergence(_phase: Phase, _values: &mut [f32]) {}
 
 impl Trainer<'_> {
     /// Train `model` for `epochs` over `indices` in an order seeded by `shuffle_seed`, reading
-    /// losses back every `log_every` steps and evaluating after every epoch.
+    /// losses back every `log_every` steps and evaluating after every epoch. The phase runs
+    /// on a rayon worker (see [`super::pool`]).
     pub(super) fn train_phase(
+        &mut self,
+        phase: Phase,
+        model: Net,
+        indices: &[usize],
+        epochs: usize,
+        shuffle_seed: u64,
+        objective: &Objective,
+    ) -> PhaseResult {
+        super::pool::install(|| {
+            self.train_phase_here(phase, model, indices, epochs, shuffle_seed, objective)
+        })
+    }
+
+    fn train_phase_here(
         &mut self,
         phase: Phase,
         mut model: Net,
