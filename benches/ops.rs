@@ -1,7 +1,7 @@
 //! Where a training step's time goes on the CPU (flex): the GEMMs of each layer, forward,
 //! backward and the optimiser, for the students and the teacher of issue #10.
 //!
-//!     cargo bench --bench ops [-- --steps 100]
+//!     cargo bench --bench ops [-- --steps 100] [--outside]
 //!
 //! Each figure is the median of `--steps` timed repetitions after a warm-up, in the same
 //! process, on random data of MNIST's shape (batch 128, 784 inputs, 10 classes).

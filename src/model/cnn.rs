@@ -1,10 +1,10 @@
 //! A LeNet-style CNN: conv (same padding) + ReLU + 2×2 max-pool stages, then a dense head.
 
+use super::dropout::FastDropout;
 use crate::config::CnnSpec;
 use crate::data::ImageShape;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use super::dropout::FastDropout;
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
 

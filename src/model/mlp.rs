@@ -1,8 +1,8 @@
 //! Multilayer perceptron (and, with no hidden layer, softmax regression).
 
+use super::dropout::FastDropout;
 use crate::config::MlpSpec;
 use burn::nn::activation::Activation;
-use super::dropout::FastDropout;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 

@@ -4,9 +4,10 @@
 //! Started from a thread outside any pool, every fork-join is injected into the pool and the
 //! caller sleeps until it is done; started on a worker, the caller takes its share of the
 //! work and the other workers steal the rest. On the 2-core machine that took a 1024² f32
-//! product from about 115 to about 160 GFLOP/s (`cargo bench --bench ops -- --pool`). A pool
-//! per phase, not the global one, keeps two trainings in one process (tests, say) from
-//! running inside each other's joins, which would interleave their dropout streams.
+//! product from about 115 to about 160 GFLOP/s (`cargo bench --bench ops`, against its
+//! `--outside`). A pool per phase, not the global one, keeps two trainings in one process
+//! (tests, say) from running inside each other's joins, which would interleave their
+//! dropout streams.
 
 /// Run `work` on a worker of a new pool as wide as the current one (the global pool's
 /// `RAYON_NUM_THREADS` or the window's limit). Already on a worker, or without threads to
@@ -31,8 +32,12 @@ mod tests {
     #[test]
     fn work_runs_on_a_worker_as_wide_as_the_global_pool() {
         let width = rayon::current_num_threads();
-        let (on_worker, inner_width) =
-            super::install(|| (rayon::current_thread_index().is_some(), rayon::current_num_threads()));
+        let (on_worker, inner_width) = super::install(|| {
+            (
+                rayon::current_thread_index().is_some(),
+                rayon::current_num_threads(),
+            )
+        });
         assert!(on_worker);
         assert_eq!(inner_width, width);
         // Nested: no second pool.

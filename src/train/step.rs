@@ -129,7 +129,12 @@ impl Trainer<'_> {
         shuffle_seed: u64,
         objective: &Objective,
     ) -> PhaseResult {
+        // The tests' divergence hook is this thread's; the phase runs on a worker.
+        #[cfg(test)]
+        let diverge_in = DIVERGE_IN.get();
         super::pool::install(|| {
+            #[cfg(test)]
+            DIVERGE_IN.set(diverge_in);
             self.train_phase_here(phase, model, indices, epochs, shuffle_seed, objective)
         })
     }
