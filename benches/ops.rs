@@ -1,7 +1,7 @@
 //! Where a training step's time goes on the CPU (flex): the GEMMs of each layer, forward,
 //! backward and the optimiser, for the students and the teacher of issue #10.
 //!
-//!     cargo bench --bench ops [-- --steps 100] [--outside]
+//!     cargo bench --bench ops [-- --steps 100] [--outside] [--glibc-defaults]
 //!
 //! Each figure is the median of `--steps` timed repetitions after a warm-up, in the same
 //! process, on random data of MNIST's shape (batch 128, 784 inputs, 10 classes).
@@ -123,14 +123,21 @@ fn step_parts(name: &str, hidden: &[usize], dropout: f64, steps: usize, device: 
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--pool") {
+    // The engine keeps freed buffers (`--glibc-defaults` measures without that).
+    if !std::env::args().any(|a| a == "--glibc-defaults") {
+        distillery::train::allocator::keep_freed_memory();
+    }
+    // The engine trains each phase on a pool's worker; `--outside` measures from a thread
+    // outside any pool, as the engine did before.
+    if std::env::args().any(|a| a == "--outside") {
+        println!("from a thread outside the pool");
+        run();
+    } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .build()
             .expect("a thread pool");
-        println!("inside a rayon pool's worker");
+        println!("on a rayon pool's worker, as the engine trains");
         pool.install(run);
-    } else {
-        run();
     }
 }
 

@@ -9,6 +9,7 @@
 //! reusable pieces), `step` (the step loop, its loss window and read-backs), `publish`
 //! (epoch evaluation, logits, decision regions) and `optim` (the optimiser).
 
+pub mod allocator;
 pub mod bias;
 mod control;
 pub mod device;

@@ -3,9 +3,10 @@
 //! flex's GEMM (the `gemm` crate) forks and joins through rayon several times per product.
 //! Started from a thread outside any pool, every fork-join is injected into the pool and the
 //! caller sleeps until it is done; started on a worker, the caller takes its share of the
-//! work and the other workers steal the rest. On the 2-core machine that took a 1024² f32
-//! product from about 115 to about 160 GFLOP/s (`cargo bench --bench ops`, against its
-//! `--outside`). A pool per phase, not the global one, keeps two trainings in one process
+//! work and the other workers steal the rest, without a wake-up per fork. On the 2-core
+//! machine a 1024² f32 product went from 112–116 to 159–161 GFLOP/s in a quiet minute
+//! (`cargo bench --bench ops`, against its `--outside`); in busier minutes the difference
+//! drowns in the machine's noise. A pool per phase, not the global one, keeps two trainings in one process
 //! (tests, say) from running inside each other's joins, which would interleave their
 //! dropout streams.
 
@@ -13,6 +14,7 @@
 /// `RAYON_NUM_THREADS` or the window's limit). Already on a worker, or without threads to
 /// spare, it runs here.
 pub(super) fn install<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    super::allocator::keep_freed_memory();
     if rayon::current_thread_index().is_some() {
         return work();
     }
