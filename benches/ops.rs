@@ -10,7 +10,11 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use distillery::config::{ActivationKind, MlpSpec};
-use distillery::distill::hard_cross_entropy;
+use distillery::config::{Combine, DistillConfig};
+use distillery::distill::{
+    LossWeights, SoftTargets, StepContext, distillation_loss, hard_cross_entropy,
+    teacher_soft_targets,
+};
 use distillery::model::Mlp;
 use distillery::train::fused_adam::FusedAdam;
 use std::time::Instant;
@@ -122,6 +126,81 @@ fn step_parts(name: &str, hidden: &[usize], dropout: f64, steps: usize, device: 
     drop(grads);
 }
 
+/// A scratch step against a KD step (cached soft targets at T = 3, α = 0.9), same network.
+fn kd_against_scratch(hidden: &[usize], steps: usize, device: &Device) {
+    let ad = device.clone().autodiff();
+    let spec = MlpSpec {
+        hidden: hidden.to_vec(),
+        activation: ActivationKind::Relu,
+        dropout: 0.0,
+    };
+    let mut model = Mlp::new(&spec, INPUTS, CLASSES, &ad);
+    let mut optim = FusedAdam::init(None);
+    let x = random([BATCH, INPUTS], device);
+    let y = Tensor::<1, Int>::from_data(
+        TensorData::new((0..BATCH as i64).map(|i| i % 10).collect(), [BATCH]),
+        device,
+    );
+    let teacher = random([BATCH, CLASSES], device);
+    let weights = LossWeights {
+        temperature: 3.0,
+        alpha: 0.9,
+        ..LossWeights::from(&DistillConfig::default())
+    };
+    let targets = teacher_soft_targets(
+        std::slice::from_ref(&teacher),
+        Combine::MeanProbabilities,
+        3.0,
+    );
+    let mut scratch = Vec::new();
+    let mut kd = Vec::new();
+    for _ in 0..steps + 3 {
+        let t = Instant::now();
+        let loss = hard_cross_entropy(model.forward(x.clone()), y.clone());
+        let report = loss.clone().detach().inner();
+        let g = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model, g);
+        let _ = report.into_data();
+        scratch.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let ctx = StepContext {
+            soft_targets: Some(SoftTargets {
+                probs: targets.probs.clone(),
+                log_probs: targets.log_probs.clone(),
+            }),
+            ..StepContext::default()
+        };
+        let parts = distillation_loss(
+            model.forward(x.clone()),
+            &[],
+            Combine::MeanProbabilities,
+            y.clone(),
+            &weights,
+            true,
+            &ctx,
+        );
+        let report = Tensor::cat(
+            vec![
+                parts.soft.detach().inner(),
+                parts.hard.detach().inner(),
+                parts.total.clone().detach().inner(),
+            ],
+            0,
+        );
+        let g = GradientsParams::from_grads(parts.total.backward(), &model);
+        model = optim.step(1e-3, model, g);
+        let _ = report.into_data();
+        kd.push(t.elapsed().as_secs_f64());
+    }
+    let (s, k) = (median(scratch), median(kd));
+    println!(
+        "student {hidden:?}: scratch step {:.3} ms, KD step {:.3} ms, ratio {:.2}",
+        s * 1e3,
+        k * 1e3,
+        k / s
+    );
+}
+
 fn main() {
     // The engine keeps freed buffers (`--glibc-defaults` measures without that).
     if !std::env::args().any(|a| a == "--glibc-defaults") {
@@ -171,4 +250,6 @@ fn run() {
     );
     step_parts("student 800-800", &[800, 800], 0.0, steps, &device);
     step_parts("student 30-30", &[30, 30], 0.0, steps * 10, &device);
+    kd_against_scratch(&[800, 800], steps, &device);
+    kd_against_scratch(&[30, 30], steps * 10, &device);
 }
