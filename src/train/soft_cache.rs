@@ -43,3 +43,44 @@ impl SoftTargetCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
+
+    fn values(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_to_vec().expect("f32")
+    }
+
+    #[test]
+    fn cached_rows_are_the_batch_computed_alone_and_follow_a_change_of_t() {
+        let device = Device::flex();
+        let members: Vec<Tensor<2>> = (0..2)
+            .map(|_| Tensor::random([50, 10], Distribution::Normal(0.0, 3.0), &device))
+            .collect();
+        let picked = [3i64, 41, 7, 7, 0];
+        let rows = || Tensor::<1, Int>::from_data(TensorData::new(picked.to_vec(), [5]), &device);
+        let mut cache = None;
+        for t in [4.0, 4.0, 1.5] {
+            let combine = Combine::MeanProbabilities;
+            let cached = SoftTargetCache::batch(&mut cache, &members, combine, t, rows());
+            let batch: Vec<Tensor<2>> = members
+                .iter()
+                .map(|m| m.clone().select(0, rows()))
+                .collect();
+            let alone = teacher_soft_targets(&batch, combine, t);
+            assert_eq!(values(cached.probs), values(alone.probs), "T = {t}");
+            assert_eq!(values(cached.log_probs), values(alone.log_probs), "T = {t}");
+            assert_eq!(cache.as_ref().map(|c| c.temperature), Some(t));
+        }
+    }
+
+    #[test]
+    fn only_kl_and_soft_cross_entropy_on_unjittered_data_are_cached() {
+        assert!(SoftTargetCache::applies(SoftLoss::Kl, 0));
+        assert!(SoftTargetCache::applies(SoftLoss::SoftCrossEntropy, 0));
+        assert!(!SoftTargetCache::applies(SoftLoss::Kl, 2));
+        assert!(!SoftTargetCache::applies(SoftLoss::Dkd, 0));
+    }
+}
