@@ -1,7 +1,7 @@
 //! Where a training step's time goes on the CPU (flex): the GEMMs of each layer, forward,
 //! backward and the optimiser, for the students and the teacher of issue #10.
 //!
-//!     cargo bench --bench ops [-- --steps 100] [--outside] [--glibc-defaults]
+//!     cargo bench --bench ops [-- --steps 100] [--outside] [--glibc-defaults] [--spin]
 //!
 //! Each figure is the median of `--steps` timed repetitions after a warm-up, in the same
 //! process, on random data of MNIST's shape (batch 128, 784 inputs, 10 classes).
@@ -216,7 +216,30 @@ fn main() {
             .build()
             .expect("a thread pool");
         println!("on a rayon pool's worker, as the engine trains");
-        pool.install(run);
+        if std::env::args().any(|a| a == "--spin") {
+            // An experiment, not what the engine does: the other workers spin, taking gemm's
+            // forked halves at once instead of sleeping between them (as OpenMP's threads
+            // do). A keeper that lands on the measuring thread itself returns at once.
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            pool.install(|| {
+                let main = rayon::current_thread_index();
+                rayon::scope(|s| {
+                    s.spawn_broadcast(|_, _| {
+                        while rayon::current_thread_index() != main
+                            && !stop.load(std::sync::atomic::Ordering::Relaxed)
+                        {
+                            if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                                std::hint::spin_loop();
+                            }
+                        }
+                    });
+                    run();
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                })
+            });
+        } else {
+            pool.install(run);
+        }
     }
 }
 

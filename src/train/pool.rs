@@ -10,22 +10,70 @@
 //! (tests, say) from running inside each other's joins, which would interleave their
 //! dropout streams.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Spin this long after the last job a keeper took before it starts napping.
+const SPIN: Duration = Duration::from_millis(5);
+/// A napping keeper's nap: the longest a first job can wait for it after an idle spell.
+const NAP: Duration = Duration::from_millis(1);
+
 /// Run `work` on a worker of a new pool as wide as the current one (the global pool's
 /// `RAYON_NUM_THREADS` or the window's limit). Already on a worker, or without threads to
-/// spare, it runs here.
+/// spare, it runs here. While it runs, the pool's other workers are kept warm.
 pub(super) fn install<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     super::allocator::keep_freed_memory();
     if rayon::current_thread_index().is_some() {
         return work();
     }
     let threads = rayon::current_num_threads();
-    match rayon::ThreadPoolBuilder::new()
+    let Ok(pool) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("distillery-train-{i}"))
         .build()
-    {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
+    else {
+        return work();
+    };
+    if threads < 2 {
+        return pool.install(work);
+    }
+    let stop = AtomicBool::new(false);
+    pool.install(|| {
+        let main = rayon::current_thread_index();
+        rayon::scope(|s| {
+            s.spawn_broadcast(|_, _| keep_warm(main, &stop));
+            // Set on the way out, a panic's included, so the keepers let the scope end.
+            let _stop = StopOnDrop(&stop);
+            work()
+        })
+    })
+}
+
+/// Keep a worker taking jobs the moment they are forked, as OpenMP's threads do, instead of
+/// sleeping between gemm's fork-joins: on a shared host a sleeping virtual CPU can take long
+/// to wake (`cargo bench --bench ops -- --spin`: the teacher's step 5,172–5,760 → 6,020–
+/// 6,816 samples/s in five interleaved rounds, the 800-800 student's 6,520–11,093 →
+/// 11,002–12,436). After [`SPIN`] without a job (a paused run, say) it naps instead.
+/// The copy that lands on the phase's own thread returns at once.
+fn keep_warm(main: Option<usize>, stop: &AtomicBool) {
+    if rayon::current_thread_index() == main {
+        return;
+    }
+    let mut last_job = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        match rayon::yield_now() {
+            Some(rayon::Yield::Executed) => last_job = Instant::now(),
+            _ if last_job.elapsed() < SPIN => std::hint::spin_loop(),
+            _ => std::thread::sleep(NAP),
+        }
+    }
+}
+
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -45,5 +93,17 @@ mod tests {
         // Nested: no second pool.
         let nested = super::install(|| super::install(rayon::current_thread_index));
         assert!(nested.is_some());
+    }
+
+    #[test]
+    fn a_panic_in_the_work_still_ends_the_keepers_and_reaches_the_caller() {
+        let caught = std::panic::catch_unwind(|| super::install(|| panic!("device fault")));
+        assert!(caught.is_err());
+        // The pool's work still runs, with every worker free again.
+        let sum: u64 = super::install(|| {
+            use rayon::prelude::*;
+            (0..10_000u64).into_par_iter().sum()
+        });
+        assert_eq!(sum, 49_995_000);
     }
 }
