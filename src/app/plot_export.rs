@@ -137,30 +137,8 @@ fn fill_mesh(
         if area.abs() < 1e-9 {
             continue;
         }
-        let min_x = p
-            .iter()
-            .map(|q| q.x)
-            .fold(f32::MAX, f32::min)
-            .max(clip.min.x)
-            .max(0.0);
-        let max_x = p
-            .iter()
-            .map(|q| q.x)
-            .fold(f32::MIN, f32::max)
-            .min(clip.max.x)
-            .min(w as f32);
-        let min_y = p
-            .iter()
-            .map(|q| q.y)
-            .fold(f32::MAX, f32::min)
-            .max(clip.min.y)
-            .max(0.0);
-        let max_y = p
-            .iter()
-            .map(|q| q.y)
-            .fold(f32::MIN, f32::max)
-            .min(clip.max.y)
-            .min(h as f32);
+        let (min_x, max_x) = clamped_span(p.map(|q| q.x), clip.min.x, clip.max.x, w);
+        let (min_y, max_y) = clamped_span(p.map(|q| q.y), clip.min.y, clip.max.y, h);
         let colors = v.map(|v| rgba(v.color));
         for y in (min_y.floor() as usize)..(max_y.ceil() as usize).min(h) {
             for x in (min_x.floor() as usize)..(max_x.ceil() as usize).min(w) {
@@ -198,6 +176,13 @@ fn fill_mesh(
 }
 
 /// The part of `image` (drawn at `ppp` over an area whose top left is `origin`) under `rect`.
+/// A triangle's extent along one axis, cut to the clip range and to the image's `size`.
+fn clamped_span(coords: [f32; 3], clip_min: f32, clip_max: f32, size: usize) -> (f32, f32) {
+    let lo = coords.into_iter().fold(f32::MAX, f32::min);
+    let hi = coords.into_iter().fold(f32::MIN, f32::max);
+    (lo.max(clip_min).max(0.0), hi.min(clip_max).min(size as f32))
+}
+
 pub fn crop(image: &ColorImage, origin: Pos2, rect: Rect, ppp: f32) -> ColorImage {
     let size = Vec2::new(image.size[0] as f32, image.size[1] as f32) / ppp;
     let local = rect
