@@ -11,9 +11,9 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use distillery::config::{ActivationKind, MlpSpec};
 use distillery::config::{Combine, DistillConfig};
+use distillery::distill::head::hard_head;
 use distillery::distill::{
-    LossWeights, SoftTargets, StepContext, distillation_loss, hard_cross_entropy,
-    teacher_soft_targets,
+    LossWeights, SoftTargets, StepContext, distillation_loss, teacher_soft_targets,
 };
 use distillery::model::Mlp;
 use distillery::train::fused_adam::FusedAdam;
@@ -92,14 +92,14 @@ fn step_parts(name: &str, hidden: &[usize], dropout: f64, steps: usize, device: 
     );
     let mut grads = None;
     let fb = time(steps, || {
-        let loss = hard_cross_entropy(model.forward(x.clone()), y.clone());
+        let loss = hard_head(model.forward(x.clone()), y.clone()).total;
         grads = Some(GradientsParams::from_grads(loss.backward(), &model));
     });
     let mut opt = Vec::new();
     for (_, mut optim) in optimisers {
         let mut times = Vec::new();
         for _ in 0..steps.max(4) {
-            let loss = hard_cross_entropy(model.forward(x.clone()), y.clone());
+            let loss = hard_head(model.forward(x.clone()), y.clone()).total;
             let g = GradientsParams::from_grads(loss.backward(), &model);
             let t = Instant::now();
             model = optim.step(1e-3, model, g);
@@ -156,9 +156,9 @@ fn kd_against_scratch(hidden: &[usize], steps: usize, device: &Device) {
     let mut kd = Vec::new();
     for _ in 0..steps + 3 {
         let t = Instant::now();
-        let loss = hard_cross_entropy(model.forward(x.clone()), y.clone());
-        let report = loss.clone().detach().inner();
-        let g = GradientsParams::from_grads(loss.backward(), &model);
+        let head = hard_head(model.forward(x.clone()), y.clone());
+        let report = head.reported;
+        let g = GradientsParams::from_grads(head.total.backward(), &model);
         model = optim.step(1e-3, model, g);
         let _ = report.into_data();
         scratch.push(t.elapsed().as_secs_f64());
@@ -179,14 +179,7 @@ fn kd_against_scratch(hidden: &[usize], steps: usize, device: &Device) {
             true,
             &ctx,
         );
-        let report = Tensor::cat(
-            vec![
-                parts.soft.detach().inner(),
-                parts.hard.detach().inner(),
-                parts.total.clone().detach().inner(),
-            ],
-            0,
-        );
+        let report = parts.reported;
         let g = GradientsParams::from_grads(parts.total.backward(), &model);
         model = optim.step(1e-3, model, g);
         let _ = report.into_data();

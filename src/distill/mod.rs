@@ -6,6 +6,7 @@ pub mod breakdown;
 pub mod dark;
 mod formula;
 pub mod gradients;
+pub mod head;
 pub mod host;
 pub mod methods;
 mod objective;
@@ -198,9 +199,14 @@ mod tests {
             true,
             &StepContext::default(),
         );
-        let got = scalar(parts.total);
+        let got = scalar(parts.total.clone());
         assert!((got - 0.920388).abs() < 2e-5, "{got}");
-        assert!((scalar(parts.soft) - 0.880266).abs() < 2e-5);
+        let [soft, hard, total] = parts.values()[..] else {
+            panic!("KL reports three values")
+        };
+        assert!((soft as f64 - 0.880266).abs() < 2e-5, "{soft}");
+        assert!((hard as f64 - 1.281491).abs() < 1e-5, "{hard}");
+        assert_eq!(total as f64, got);
     }
 
     #[test]

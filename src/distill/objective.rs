@@ -2,10 +2,10 @@
 //! cross-entropy, and how the two add up. Each method's own terms come back separately so the
 //! engine can log them (TCKD and NCKD for DKD, the learned T for CTKD, …).
 
+use super::head::{HeadScalars, kd_head};
 use super::methods::{ctkd, dist, dkd, nkd, standardise, virtual_teacher};
 use super::{
-    SoftTargets, centred, hard_cross_entropy, kl_divergence, logit_mse, soft_cross_entropy,
-    teacher_logits, teacher_soft_targets,
+    SoftTargets, centred, hard_cross_entropy, logit_mse, teacher_logits, teacher_soft_targets,
 };
 use crate::config::{Combine, DistillConfig, MethodParams, SoftLoss, Weighting};
 use burn::prelude::*;
@@ -70,15 +70,26 @@ pub struct StepContext {
     pub soft_targets: Option<SoftTargets>,
 }
 
-/// The scalars a distillation step reports; `total` is the one differentiated.
+/// What a distillation step differentiates and what it reports.
 #[derive(Debug, Clone)]
 pub struct LossParts {
-    /// The method's soft term with its own factors (T² included), before the weighting.
-    pub soft: Tensor<1>,
-    pub hard: Tensor<1>,
+    /// The weighted total, shape `[1]`: the one differentiated.
     pub total: Tensor<1>,
-    /// The method's two logged terms (`SoftLoss::term_names`), shape `[2]`, if it has them.
-    pub terms: Option<Tensor<1>>,
+    /// Detached, on the inner device: `[soft, hard, total]`, then the method's two logged
+    /// terms (`SoftLoss::term_names`) if it has them. `soft` is the method's soft term with its
+    /// own factors (T² included), before the weighting.
+    pub reported: Tensor<1>,
+}
+
+impl LossParts {
+    /// The reported values, read back (a device sync: for tests and tools, not the step loop).
+    pub fn values(&self) -> Vec<f32> {
+        self.reported
+            .clone()
+            .into_data()
+            .try_to_vec()
+            .expect("losses are f32")
+    }
 }
 
 /// `w_s·soft + w_h·CE(y, softmax(z_s))` for the chosen method, the weights from
@@ -100,15 +111,50 @@ pub fn distillation_loss(
         labels: labels.clone(),
         use_labels,
     };
+    let (w_soft, w_hard) = weights.term_weights(use_labels);
+    if let Some(cross_entropy) = head_soft_term(weights.loss) {
+        // KL and soft cross-entropy go through the fused head (see `super::head`).
+        let t = weights.temperature;
+        let scalars = HeadScalars {
+            temperature: t as f32,
+            soft_scale: weights.soft_scale() as f32,
+            soft_weight: w_soft as f32,
+            hard_weight: w_hard as f32,
+            cross_entropy,
+        };
+        let head = kd_head(
+            student_logits,
+            &soft_targets(&teacher, t, ctx),
+            labels,
+            scalars,
+        );
+        return LossParts {
+            total: head.total,
+            reported: head.reported,
+        };
+    }
     let (soft, terms) = soft_term(student_logits.clone(), &teacher, weights, ctx);
     let hard = hard_cross_entropy(student_logits, labels);
-    let (w_soft, w_hard) = weights.term_weights(use_labels);
     let total = soft.clone() * w_soft + hard.clone() * w_hard;
+    let mut reported = vec![
+        soft.detach().inner(),
+        hard.detach().inner(),
+        total.clone().detach().inner(),
+    ];
+    reported.extend(terms.map(|t| t.detach().inner()));
     LossParts {
-        soft,
-        hard,
         total,
-        terms,
+        reported: Tensor::cat(reported, 0),
+    }
+}
+
+/// For the soft terms the fused head computes, whether it is the cross-entropy form
+/// (`Some(false)` for KL); `None` for the other methods.
+fn head_soft_term(loss: SoftLoss) -> Option<bool> {
+    match loss {
+        SoftLoss::Kl => Some(false),
+        SoftLoss::SoftCrossEntropy => Some(true),
+        _ => None,
     }
 }
 
@@ -148,7 +194,7 @@ fn soft_targets(teacher: &Teacher, t: f64, ctx: &StepContext) -> SoftTargets {
         .unwrap_or_else(|| teacher_soft_targets(teacher.members, teacher.combine, t))
 }
 
-/// The method's soft term and its two logged terms.
+/// The soft term of a method other than KL and soft cross-entropy, and its two logged terms.
 fn soft_term(
     s: Tensor<2>,
     teacher: &Teacher,
@@ -158,16 +204,8 @@ fn soft_term(
     let t = weights.temperature;
     let p = &weights.params;
     match weights.loss {
-        SoftLoss::Kl => {
-            let targets = soft_targets(teacher, t, ctx);
-            (kl_divergence(&targets, s, t) * weights.soft_scale(), None)
-        }
-        SoftLoss::SoftCrossEntropy => {
-            let targets = soft_targets(teacher, t, ctx);
-            (
-                soft_cross_entropy(&targets, s, t) * weights.soft_scale(),
-                None,
-            )
+        SoftLoss::Kl | SoftLoss::SoftCrossEntropy => {
+            unreachable!("the fused head computes KL and soft cross-entropy")
         }
         SoftLoss::LogitMse => (logit_mse(centred(s), teacher.logits()), None),
         SoftLoss::Dkd => {
@@ -238,10 +276,6 @@ mod tests {
         Tensor::from_floats([[2.0, 1.0, 0.1], [0.5, -1.0, 3.0]], &dev())
     }
 
-    fn scalar(t: Tensor<1>) -> f64 {
-        t.into_scalar::<f32>() as f64
-    }
-
     fn parts(d: &DistillConfig, labels: [i64; 2], labeled: bool, epoch: usize) -> LossParts {
         distillation_loss(
             student(),
@@ -269,14 +303,14 @@ mod tests {
             },
             ..DistillConfig::default()
         };
-        let p = parts(&d, [0, 2], true, 5);
-        let terms: Vec<f32> = p.terms.unwrap().into_data().try_to_vec().unwrap();
-        let (soft, hard, total) = (scalar(p.soft), scalar(p.hard), scalar(p.total));
+        let v = parts(&d, [0, 2], true, 5).values();
+        let terms = &v[3..];
+        let (soft, hard, total) = (v[0] as f64, v[1] as f64, v[2] as f64);
         let want_soft = 5.0 / 20.0 * (terms[0] as f64 + 8.0 * terms[1] as f64);
         assert!((soft - want_soft).abs() < 1e-5, "{soft} vs {want_soft}");
         assert!((total - (2.0 * soft + 0.5 * hard)).abs() < 1e-5);
         // Past the warm-up the factor is 1.
-        let late = scalar(parts(&d, [0, 2], true, 40).soft);
+        let late = parts(&d, [0, 2], true, 40).values()[0] as f64;
         assert!((late - 4.0 * soft).abs() < 1e-4, "{late} vs {}", 4.0 * soft);
     }
 
@@ -288,9 +322,9 @@ mod tests {
             loss: SoftLoss::Dkd,
             ..DistillConfig::default()
         };
-        let unlabeled = parts(&d, [1, 1], false, 20);
-        let by_prediction = parts(&d, [0, 2], true, 20);
-        assert!((scalar(unlabeled.soft.clone()) - scalar(by_prediction.soft)).abs() < 1e-6);
-        assert!((scalar(unlabeled.total) - scalar(unlabeled.soft)).abs() < 1e-6);
+        let unlabeled = parts(&d, [1, 1], false, 20).values();
+        let by_prediction = parts(&d, [0, 2], true, 20).values();
+        assert!((unlabeled[0] - by_prediction[0]).abs() < 1e-6);
+        assert!((unlabeled[2] - unlabeled[0]).abs() < 1e-6);
     }
 }

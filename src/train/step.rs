@@ -15,7 +15,8 @@ use super::summary::{FailureKind, PhaseStatus, RunFailure};
 use super::{Event, Flow, Phase, StepMetrics};
 use crate::config::SoftLoss;
 use crate::data::split;
-use crate::distill::{LossWeights, StepContext, distillation_loss, hard_cross_entropy};
+use crate::distill::head::hard_head;
+use crate::distill::{LossWeights, StepContext, distillation_loss};
 use crate::model::Net;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -308,8 +309,8 @@ impl Trainer<'_> {
         let theta = learned_t.as_ref().map(LearnedTemperature::tracked);
         let (loss, report) = match objective {
             Objective::HardLabels => {
-                let hard = hard_cross_entropy(logits, y);
-                (hard.clone(), hard.detach().inner())
+                let head = hard_head(logits, y);
+                (head.total, head.reported)
             }
             Objective::Distill(teacher) => {
                 let w = batch.weights;
@@ -342,13 +343,7 @@ impl Trainer<'_> {
                     self.transfer.labeled,
                     &ctx,
                 );
-                let mut reported = vec![
-                    parts.soft.detach().inner(),
-                    parts.hard.detach().inner(),
-                    parts.total.clone().detach().inner(),
-                ];
-                reported.extend(parts.terms.map(|t| t.detach().inner()));
-                (parts.total, Tensor::cat(reported, 0))
+                (parts.total, parts.reported)
             }
         };
         let mut grads = loss.backward();

@@ -1,0 +1,442 @@
+//! The loss head of a training step (the soft term, the hard cross-entropy and their weighted
+//! sum) as one operation with its own backward pass, on the CPU.
+//!
+//! Written as tensor functions, KL at T plus cross-entropy is some twenty small operations
+//! (divide by T, two log-softmaxes, gather, products, sums, weights), and on flex each one
+//! pays its own dispatch, allocation and autodiff bookkeeping twice, forward and backward. On a
+//! 30-30 student that was a quarter of the step. Here the forward pass is one sweep over the
+//! logits that also writes the gradient the backward pass will need,
+//!
+//! `∂total/∂z_j = w_s·s·(q_j·Σp − p_j)/(T·B) + w_h·(r_j − [j = y])/B`,
+//!
+//! with `q = softmax(z/T)`, `r = softmax(z)`, `s` the soft term's factor (T² or 1) and `B`
+//! the batch. That is the exact derivative of the formulas in [`super`] (the tests compare
+//! both, value and gradient). Off flex (wgpu) the tensor functions are used unchanged: there
+//! burn fuses them itself.
+
+use super::{SoftTargets, hard_cross_entropy, kl_divergence, soft_cross_entropy};
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::{FloatTensor, IntTensor};
+use burn::backend::{Autodiff, Backend, DType, Flex, backend_extension};
+use burn::prelude::*;
+
+/// The constants of one head: which soft term, at what T, with what weights.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeadScalars {
+    pub temperature: f32,
+    /// The soft term's own factor (T² when scaling is on).
+    pub soft_scale: f32,
+    pub soft_weight: f32,
+    pub hard_weight: f32,
+    /// Soft cross-entropy `−Σ p log q` instead of KL (the same gradient, a different value).
+    pub cross_entropy: bool,
+}
+
+/// What a step differentiates and what it reports.
+#[derive(Debug, Clone)]
+pub struct HeadLoss {
+    /// The weighted total, shape `[1]`, carrying the gradient.
+    pub total: Tensor<1>,
+    /// Detached, on the inner device: `[soft, hard, total]` with soft targets, `[hard]`
+    /// without.
+    pub reported: Tensor<1>,
+}
+
+/// The weighted KL (or soft cross-entropy) at T plus cross-entropy: one fused operation on
+/// flex, the tensor functions elsewhere.
+pub fn kd_head(
+    logits: Tensor<2>,
+    targets: &SoftTargets,
+    labels: Tensor<1, Int>,
+    s: HeadScalars,
+) -> HeadLoss {
+    if !on_flex(&logits) {
+        return composite(logits, Some(targets), labels, s);
+    }
+    fused(
+        logits,
+        Some((targets.probs.clone(), targets.log_probs.clone())),
+        labels,
+        s,
+    )
+}
+
+/// Cross-entropy alone (a step without a teacher), fused on flex.
+pub fn hard_head(logits: Tensor<2>, labels: Tensor<1, Int>) -> HeadLoss {
+    if !on_flex(&logits) {
+        return composite(logits, None, labels, HARD_ONLY);
+    }
+    fused(logits, None, labels, HARD_ONLY)
+}
+
+fn on_flex(t: &Tensor<2>) -> bool {
+    t.device().inner() == Device::flex() && t.dtype() == DType::F32
+}
+
+/// The head from the tensor functions, as the rest of the methods are computed.
+fn composite(
+    logits: Tensor<2>,
+    targets: Option<&SoftTargets>,
+    labels: Tensor<1, Int>,
+    s: HeadScalars,
+) -> HeadLoss {
+    let hard = hard_cross_entropy(logits.clone(), labels);
+    let Some(targets) = targets else {
+        return HeadLoss {
+            reported: hard.clone().detach().inner(),
+            total: hard,
+        };
+    };
+    let t = s.temperature as f64;
+    let soft = if s.cross_entropy {
+        soft_cross_entropy(targets, logits, t)
+    } else {
+        kl_divergence(targets, logits, t)
+    } * s.soft_scale as f64;
+    let total = soft.clone() * s.soft_weight as f64 + hard.clone() * s.hard_weight as f64;
+    let reported = Tensor::cat(
+        vec![
+            soft.detach().inner(),
+            hard.detach().inner(),
+            total.clone().detach().inner(),
+        ],
+        0,
+    );
+    HeadLoss { total, reported }
+}
+
+fn fused(
+    logits: Tensor<2>,
+    targets: Option<(Tensor<2>, Tensor<2>)>,
+    labels: Tensor<1, Int>,
+    s: HeadScalars,
+) -> HeadLoss {
+    type Ops = burn::backend::Dispatch;
+    let (total, reported, _) = match targets {
+        Some((p, l)) => <Ops as LossHeadOps>::kd_head(
+            logits.into_dispatch(),
+            p.into_dispatch(),
+            l.into_dispatch(),
+            labels.into_dispatch(),
+            s,
+            false,
+        ),
+        None => {
+            <Ops as LossHeadOps>::hard_head(logits.into_dispatch(), labels.into_dispatch(), false)
+        }
+    };
+    HeadLoss {
+        total: Tensor::from_dispatch(total),
+        reported: Tensor::<1>::from_dispatch(reported).inner(),
+    }
+}
+
+/// The head as a backend operation: flex computes it, autodiff records its backward pass.
+/// Each returns `(total [1], reported, ∂total/∂logits when `gradient`)`.
+#[backend_extension(Flex, Autodiff)]
+pub trait LossHeadOps: Backend {
+    /// The soft term against `targets` (probabilities) and `target_logs` (their logarithms),
+    /// plus cross-entropy, weighted.
+    fn kd_head(
+        logits: FloatTensor<Self>,
+        targets: FloatTensor<Self>,
+        target_logs: FloatTensor<Self>,
+        labels: IntTensor<Self>,
+        scalars: HeadScalars,
+        gradient: bool,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        Option<FloatTensor<Self>>,
+    );
+
+    /// Cross-entropy alone.
+    fn hard_head(
+        logits: FloatTensor<Self>,
+        labels: IntTensor<Self>,
+        gradient: bool,
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        Option<FloatTensor<Self>>,
+    );
+}
+
+/// The scalars of a head without a soft term.
+const HARD_ONLY: HeadScalars = HeadScalars {
+    temperature: 1.0,
+    soft_scale: 0.0,
+    soft_weight: 0.0,
+    hard_weight: 1.0,
+    cross_entropy: false,
+};
+
+type HeadOutput<B> = (FloatTensor<B>, FloatTensor<B>, Option<FloatTensor<B>>);
+
+impl LossHeadOps for Flex {
+    fn kd_head(
+        logits: FlexTensor,
+        targets: FlexTensor,
+        target_logs: FlexTensor,
+        labels: FlexTensor,
+        s: HeadScalars,
+        gradient: bool,
+    ) -> HeadOutput<Self> {
+        flex_head(
+            logits,
+            Some((dense(targets), dense(target_logs))),
+            labels,
+            s,
+            gradient,
+        )
+    }
+
+    fn hard_head(logits: FlexTensor, labels: FlexTensor, gradient: bool) -> HeadOutput<Self> {
+        flex_head(logits, None, labels, HARD_ONLY, gradient)
+    }
+}
+
+fn flex_head(
+    logits: FlexTensor,
+    soft: Option<(FlexTensor, FlexTensor)>,
+    labels: FlexTensor,
+    s: HeadScalars,
+    gradient: bool,
+) -> HeadOutput<Flex> {
+    let [batch, classes] = logits.layout().shape().dims::<2>();
+    let z = dense(logits);
+    let y = class_indices(&labels, batch);
+    let sweep = Sweep {
+        z: floats(&z),
+        soft: soft.as_ref().map(|(p, l)| (floats(p), floats(l))),
+        labels: &y,
+        classes,
+        s,
+    };
+    let mut grad = gradient.then(|| vec![0.0f32; batch * classes]);
+    let (soft_mean, hard_mean) = sweep.run(grad.as_deref_mut());
+    let soft_value = soft_mean * s.soft_scale;
+    let total = s.soft_weight * soft_value + s.hard_weight * hard_mean;
+    let reported = match sweep.soft {
+        Some(_) => vec![soft_value, hard_mean, total],
+        None => vec![hard_mean],
+    };
+    (
+        vector(vec![total]),
+        vector(reported),
+        grad.map(|g| FlexTensor::from_data(TensorData::new(g, [batch, classes]))),
+    )
+}
+
+impl<B: LossHeadOps, C: CheckpointStrategy> LossHeadOps for Autodiff<B, C> {
+    fn kd_head(
+        logits: FloatTensor<Self>,
+        targets: FloatTensor<Self>,
+        target_logs: FloatTensor<Self>,
+        labels: IntTensor<Self>,
+        s: HeadScalars,
+        _gradient: bool,
+    ) -> HeadOutput<Self> {
+        // The teacher's targets are constants: only the logits get a gradient.
+        let (p, l) = (targets.into_primitive(), target_logs.into_primitive());
+        tracked_head::<B, C>(logits, |z, gradient| {
+            B::kd_head(z, p, l, labels, s, gradient)
+        })
+    }
+
+    fn hard_head(
+        logits: FloatTensor<Self>,
+        labels: IntTensor<Self>,
+        _gradient: bool,
+    ) -> HeadOutput<Self> {
+        tracked_head::<B, C>(logits, |z, gradient| B::hard_head(z, labels, gradient))
+    }
+}
+
+/// Run the inner backend's head on the logits, recording [`HeadBackward`] when they are
+/// tracked; the reported values are a constant.
+fn tracked_head<B: Backend, C: CheckpointStrategy>(
+    logits: FloatTensor<Autodiff<B, C>>,
+    head: impl FnOnce(FloatTensor<B>, bool) -> HeadOutput<B>,
+) -> HeadOutput<Autodiff<B, C>> {
+    let (z, guard) = logits.into_parts();
+    let constant = FloatTensor::<Autodiff<B, C>>::new;
+    match HeadBackward
+        .prepare::<C>([guard])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let (total, reported, grad) = head(z, true);
+            let grad = grad.expect("the head was asked for its gradient");
+            (prep.finish(grad, total), constant(reported), None)
+        }
+        OpsKind::UnTracked(prep) => {
+            let (total, reported, _) = head(z, false);
+            (prep.finish(total), constant(reported), None)
+        }
+    }
+}
+
+/// The head's backward pass: the gradient written in the forward sweep, times the upstream
+/// gradient of the total.
+#[derive(Debug)]
+struct HeadBackward;
+
+impl<B: Backend> Backward<B, 1> for HeadBackward {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let per_logit = ops.state;
+        unary::<B, _>(ops.parents, ops.node, grads, |upstream| {
+            B::float_mul(per_logit, B::float_reshape(upstream, Shape::new([1, 1])))
+        });
+    }
+}
+
+/// One pass over a batch's rows.
+struct Sweep<'a> {
+    z: &'a [f32],
+    /// The soft targets' probabilities and logarithms, row-major like `z`.
+    soft: Option<(&'a [f32], &'a [f32])>,
+    labels: &'a [usize],
+    classes: usize,
+    s: HeadScalars,
+}
+
+impl Sweep<'_> {
+    /// The batch means of the soft term (before its factor) and of the cross-entropy,
+    /// writing `∂total/∂z` into `grad` when given.
+    fn run(&self, mut grad: Option<&mut [f32]>) -> (f32, f32) {
+        let c = self.classes;
+        let batch = self.labels.len();
+        let (mut soft_sum, mut hard_sum) = (0.0f64, 0.0f64);
+        let mut q = vec![0.0f32; c];
+        let mut r = vec![0.0f32; c];
+        for (b, &y) in self.labels.iter().enumerate() {
+            let rows = b * c..(b + 1) * c;
+            let z = &self.z[rows.clone()];
+            hard_sum += log_softmax_into(z, 1.0, &mut r)
+                .map(|lse| (lse - z[y]) as f64)
+                .unwrap_or(f64::NAN);
+            for v in r.iter_mut() {
+                *v = v.exp();
+            }
+            let soft_row = self.soft.map(|(p, l)| {
+                let (p, l) = (&p[rows.clone()], &l[rows.clone()]);
+                let t = self.s.temperature;
+                let _ = log_softmax_into(z, t, &mut q);
+                let row = if self.s.cross_entropy {
+                    -p.iter().zip(&q).map(|(p, lq)| p * lq).sum::<f32>()
+                } else {
+                    p.iter()
+                        .zip(l)
+                        .zip(&q)
+                        .map(|((p, lp), lq)| p * (lp - lq))
+                        .sum::<f32>()
+                };
+                soft_sum += row as f64;
+                for v in q.iter_mut() {
+                    *v = v.exp();
+                }
+                p.iter().sum::<f32>()
+            });
+            if let Some(g) = grad.as_deref_mut() {
+                self.gradient_row(&mut g[rows.clone()], rows, y, &q, &r, soft_row, batch);
+            }
+        }
+        let n = batch.max(1) as f64;
+        ((soft_sum / n) as f32, (hard_sum / n) as f32)
+    }
+
+    /// `∂total/∂z` for one row; `p_sum` is `Σp` when there is a soft term.
+    #[allow(clippy::too_many_arguments)]
+    fn gradient_row(
+        &self,
+        g: &mut [f32],
+        rows: std::ops::Range<usize>,
+        y: usize,
+        q: &[f32],
+        r: &[f32],
+        p_sum: Option<f32>,
+        batch: usize,
+    ) {
+        let s = self.s;
+        let hard = s.hard_weight / batch as f32;
+        for (j, g) in g.iter_mut().enumerate() {
+            *g = hard * (r[j] - if j == y { 1.0 } else { 0.0 });
+        }
+        if let (Some((p, _)), Some(p_sum)) = (self.soft, p_sum) {
+            let soft = s.soft_weight * s.soft_scale / (s.temperature * batch as f32);
+            for ((g, p), q) in g.iter_mut().zip(&p[rows]).zip(q) {
+                *g += soft * (q * p_sum - p);
+            }
+        }
+    }
+}
+
+/// `log softmax(z/T)` into `out`, returning `logsumexp(z/T)` (`None` for an empty row).
+fn log_softmax_into(z: &[f32], t: f32, out: &mut [f32]) -> Option<f32> {
+    for (o, z) in out.iter_mut().zip(z) {
+        *o = z / t;
+    }
+    let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        out.fill(f32::NAN);
+        return (!out.is_empty()).then_some(f32::NAN);
+    }
+    let sum: f32 = out.iter().map(|a| (a - max).exp()).sum();
+    let lse = max + sum.ln();
+    for o in out.iter_mut() {
+        *o -= lse;
+    }
+    Some(lse)
+}
+
+/// The tensor as one contiguous buffer from offset 0 (copied only if strided or offset).
+fn dense(t: FlexTensor) -> FlexTensor {
+    match t.layout().contiguous_offsets() {
+        Some((0, _)) => t,
+        _ => t.to_contiguous(),
+    }
+}
+
+fn floats(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>().expect("a contiguous f32 tensor")
+}
+
+fn vector(values: Vec<f32>) -> FlexTensor {
+    let n = values.len();
+    FlexTensor::from_data(TensorData::new(values, [n]))
+}
+
+/// The labels as indices; a label outside the classes is a bug upstream (the data module
+/// validates them), so it panics rather than reading another row.
+fn class_indices(labels: &FlexTensor, batch: usize) -> Vec<usize> {
+    let labels = dense(labels.clone());
+    let y: Vec<usize> = match labels.dtype() {
+        DType::I64 => labels
+            .as_slice::<i64>()
+            .expect("i64")
+            .iter()
+            .map(|&v| v as usize)
+            .collect(),
+        DType::I32 => labels
+            .as_slice::<i32>()
+            .expect("i32")
+            .iter()
+            .map(|&v| v as usize)
+            .collect(),
+        other => panic!("class labels of type {other:?}"),
+    };
+    assert_eq!(y.len(), batch, "one label per row");
+    y
+}
+
+#[cfg(test)]
+#[path = "head_tests.rs"]
+mod tests;
