@@ -205,7 +205,9 @@ fn main() {
         println!("from a thread outside the pool");
         run();
     } else {
+        // As the engine's training threads do (see `train::subnormal`).
         let pool = rayon::ThreadPoolBuilder::new()
+            .start_handler(|_| distillery::train::subnormal::flush_on_this_thread())
             .build()
             .expect("a thread pool");
         println!("on a rayon pool's worker, as the engine trains");

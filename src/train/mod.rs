@@ -25,6 +25,7 @@ mod publish;
 pub mod setup;
 mod soft_cache;
 mod step;
+pub mod subnormal;
 mod summary;
 pub mod sweep;
 

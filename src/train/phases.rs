@@ -228,10 +228,14 @@ impl Trainer<'_> {
         let (frozen, test_probs) = self.measure_teacher(&members, &mut report);
         report.wall_seconds = t0.elapsed().as_secs_f64();
         self.publish_regions(Role::Teacher, &frozen, self.exp.teacher.combine);
+        let logits_start = Instant::now();
         let train_logits = frozen
             .iter()
             .map(|m| predict_tensor(m, &self.train_x))
             .collect();
+        // A lazy device (wgpu) has only queued the work; the time is the work's.
+        let _ = self.device.sync();
+        report.logits_seconds = Some(logits_start.elapsed().as_secs_f64());
         Ok(FrozenTeacher {
             members: frozen,
             train_logits,
@@ -464,6 +468,7 @@ impl ModelReport {
             wall_seconds: 0.0,
             train_seconds: 0.0,
             samples_per_second: None,
+            logits_seconds: None,
             per_class_accuracy: Vec::new(),
             confusion: Vec::new(),
             ece: None,

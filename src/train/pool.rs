@@ -20,18 +20,22 @@ const NAP: Duration = Duration::from_millis(1);
 
 /// Run `work` on a worker of a new pool as wide as the current one (the global pool's
 /// `RAYON_NUM_THREADS` or the window's limit). Already on a worker, or without threads to
-/// spare, it runs here. While it runs, the pool's other workers are kept warm.
+/// spare, it runs here. While it runs, the pool's other workers are kept warm. Every thread
+/// that trains flushes subnormals (see [`super::subnormal`]).
 pub(super) fn install<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     super::allocator::keep_freed_memory();
     if rayon::current_thread_index().is_some() {
+        super::subnormal::flush_on_this_thread();
         return work();
     }
     let threads = rayon::current_num_threads();
     let Ok(pool) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("distillery-train-{i}"))
+        .start_handler(|_| super::subnormal::flush_on_this_thread())
         .build()
     else {
+        super::subnormal::flush_on_this_thread();
         return work();
     };
     if threads < 2 {
@@ -93,6 +97,26 @@ mod tests {
         // Nested: no second pool.
         let nested = super::install(|| super::install(rayon::current_thread_index));
         assert!(nested.is_some());
+    }
+
+    #[test]
+    fn every_thread_of_the_work_takes_subnormals_as_zero() {
+        use rayon::prelude::*;
+        let subnormal = std::hint::black_box(1e-39f32);
+        assert!(subnormal > 0.0, "outside the pool it is a number");
+        let (flushed, all_flush) = super::install(|| {
+            let all = (0..4096)
+                .into_par_iter()
+                .all(|_| crate::train::subnormal::flushing_on_this_thread());
+            (
+                std::hint::black_box(subnormal) * std::hint::black_box(1.0f32),
+                all,
+            )
+        });
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(flushed, 0.0);
+            assert!(all_flush);
+        }
     }
 
     #[test]

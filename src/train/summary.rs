@@ -40,6 +40,11 @@ pub struct ModelReport {
     pub train_seconds: f64,
     /// Training examples per second over the phase's training steps.
     pub samples_per_second: Option<f64>,
+    /// A teacher's one pass over the whole training set for the logits every distillation
+    /// step then reads from the cache. No student phase counts it; a loop that runs the
+    /// teacher inside its KD phase (PyTorch's reference) does.
+    #[serde(default)]
+    pub logits_seconds: Option<f64>,
     pub per_class_accuracy: Vec<f32>,
     /// `confusion[true][predicted]` counts on the test set.
     pub confusion: Vec<Vec<u32>>,
