@@ -229,10 +229,13 @@ impl Trainer<'_> {
         report.wall_seconds = t0.elapsed().as_secs_f64();
         self.publish_regions(Role::Teacher, &frozen, self.exp.teacher.combine);
         let logits_start = Instant::now();
-        let train_logits = frozen
-            .iter()
-            .map(|m| predict_tensor(m, &self.train_x))
-            .collect();
+        // On a pool's worker, as training runs, so that the large products fork and join there.
+        let train_logits = super::pool::install(|| {
+            frozen
+                .iter()
+                .map(|m| predict_tensor(m, &self.train_x))
+                .collect()
+        });
         // A lazy device (wgpu) has only queued the work; the time is the work's.
         let _ = self.device.sync();
         report.logits_seconds = Some(logits_start.elapsed().as_secs_f64());
