@@ -10,6 +10,7 @@ pub mod head;
 pub mod host;
 pub mod methods;
 mod objective;
+mod targets_kernel;
 
 pub use formula::formula_lines;
 pub use objective::{LossParts, LossWeights, StepContext, distillation_loss};
@@ -38,12 +39,26 @@ pub struct SoftTargets {
 /// The soft targets of an ensemble at temperature T. One member is simply `softmax(z/T)`.
 /// `MeanProbabilities` averages the members' softened probabilities (arithmetic mean);
 /// `MeanLogits` averages logits, which is the normalised geometric mean of the probabilities.
+/// On flex (without autodiff) one parallel pass computes both ([`targets_kernel`]).
 pub fn teacher_soft_targets(
     members: &[Tensor<2>],
     combine: Combine,
     temperature: f64,
 ) -> SoftTargets {
     assert!(!members.is_empty(), "a teacher has at least one member");
+    let arithmetic = combine == Combine::MeanProbabilities;
+    match targets_kernel::soft_targets(members, arithmetic, temperature) {
+        Some((probs, log_probs)) => SoftTargets { probs, log_probs },
+        None => soft_targets_by_tensor_functions(members, combine, temperature),
+    }
+}
+
+/// [`teacher_soft_targets`] as tensor functions: any device, autodiff included.
+fn soft_targets_by_tensor_functions(
+    members: &[Tensor<2>],
+    combine: Combine,
+    temperature: f64,
+) -> SoftTargets {
     if members.len() == 1 || combine == Combine::MeanLogits {
         let z = mean_of(members);
         return SoftTargets {
@@ -298,6 +313,43 @@ mod tests {
             let s: f32 = raw.iter().sum();
             for k in 0..3 {
                 assert!((got_geo[row * 3 + k] - raw[k] / s).abs() < 1e-6);
+            }
+        }
+    }
+
+    /// The one-pass kernel on flex against the tensor functions, for both ensemble rules and
+    /// a lone member, at several temperatures, with logits large enough to underflow.
+    #[test]
+    fn the_soft_target_kernel_is_the_tensor_functions() {
+        use burn::tensor::Distribution;
+        let members: Vec<Tensor<2>> = (0..3)
+            .map(|_| Tensor::random([4100, 10], Distribution::Normal(0.0, 30.0), &device()))
+            .collect();
+        for (n, combine) in [
+            (1, Combine::MeanProbabilities),
+            (3, Combine::MeanProbabilities),
+            (3, Combine::MeanLogits),
+        ] {
+            for t in [1.0, 4.0, 20.0] {
+                let fast = teacher_soft_targets(&members[..n], combine, t);
+                let slow = soft_targets_by_tensor_functions(&members[..n], combine, t);
+                for (name, a, b) in [
+                    ("probabilities", fast.probs, slow.probs),
+                    ("logarithms", fast.log_probs, slow.log_probs),
+                ] {
+                    let (a, b) = (
+                        a.into_data().try_to_vec::<f32>().unwrap(),
+                        b.into_data().try_to_vec::<f32>().unwrap(),
+                    );
+                    assert_eq!(a.len(), b.len());
+                    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                        let tolerance = 2e-6 * y.abs().max(1.0);
+                        assert!(
+                            (x - y).abs() <= tolerance,
+                            "{n} × {combine:?}, T = {t}, {name}[{i}]: {x} vs {y}"
+                        );
+                    }
+                }
             }
         }
     }
