@@ -126,7 +126,8 @@ fn step_parts(name: &str, hidden: &[usize], dropout: f64, steps: usize, device: 
     drop(grads);
 }
 
-/// A scratch step against a KD step (cached soft targets at T = 3, α = 0.9), same network.
+/// A scratch step against a KD step (cached soft targets at T = 3, α = 0.9, each step selecting
+/// its rows), same network.
 fn kd_against_scratch(hidden: &[usize], steps: usize, device: &Device) {
     let ad = device.clone().autodiff();
     let spec = MlpSpec {
@@ -141,7 +142,9 @@ fn kd_against_scratch(hidden: &[usize], steps: usize, device: &Device) {
         TensorData::new((0..BATCH as i64).map(|i| i % 10).collect(), [BATCH]),
         device,
     );
-    let teacher = random([BATCH, CLASSES], device);
+    // As the engine caches them: the teacher's targets for all 60,000 training examples,
+    // each KD step selecting its batch's rows.
+    let teacher = random([60_000, CLASSES], device);
     let weights = LossWeights {
         temperature: 3.0,
         alpha: 0.9,
@@ -154,7 +157,12 @@ fn kd_against_scratch(hidden: &[usize], steps: usize, device: &Device) {
     );
     let mut scratch = Vec::new();
     let mut kd = Vec::new();
-    for _ in 0..steps + 3 {
+    for step in 0..steps + 3 {
+        let first = (step * 7919 * BATCH) % (60_000 - BATCH);
+        let rows = Tensor::<1, Int>::from_data(
+            TensorData::new((first as i64..(first + BATCH) as i64).collect(), [BATCH]),
+            device,
+        );
         let t = Instant::now();
         let head = hard_head(model.forward(x.clone()), y.clone());
         let report = head.reported;
@@ -165,8 +173,8 @@ fn kd_against_scratch(hidden: &[usize], steps: usize, device: &Device) {
         let t = Instant::now();
         let ctx = StepContext {
             soft_targets: Some(SoftTargets {
-                probs: targets.probs.clone(),
-                log_probs: targets.log_probs.clone(),
+                probs: targets.probs.clone().select(0, rows.clone()),
+                log_probs: targets.log_probs.clone().select(0, rows),
             }),
             ..StepContext::default()
         };

@@ -320,29 +320,22 @@ impl Sweep<'_> {
         for (b, &y) in self.labels.iter().enumerate() {
             let rows = b * c..(b + 1) * c;
             let z = &self.z[rows.clone()];
-            hard_sum += log_softmax_into(z, 1.0, &mut r)
-                .map(|lse| (lse - z[y]) as f64)
-                .unwrap_or(f64::NAN);
-            for v in r.iter_mut() {
-                *v = v.exp();
-            }
+            hard_sum += (softmax_into(z, 1.0, &mut r) - z[y]) as f64;
             let soft_row = self.soft.map(|(p, l)| {
                 let (p, l) = (&p[rows.clone()], &l[rows.clone()]);
                 let t = self.s.temperature;
-                let _ = log_softmax_into(z, t, &mut q);
+                // log q_j = z_j/T − logsumexp(z/T)
+                let lse = softmax_into(z, t, &mut q);
                 let row = if self.s.cross_entropy {
-                    -p.iter().zip(&q).map(|(p, lq)| p * lq).sum::<f32>()
+                    -p.iter().zip(z).map(|(p, z)| p * (z / t - lse)).sum::<f32>()
                 } else {
                     p.iter()
                         .zip(l)
-                        .zip(&q)
-                        .map(|((p, lp), lq)| p * (lp - lq))
+                        .zip(z)
+                        .map(|((p, lp), z)| p * (lp - (z / t - lse)))
                         .sum::<f32>()
                 };
                 soft_sum += row as f64;
-                for v in q.iter_mut() {
-                    *v = v.exp();
-                }
                 p.iter().sum::<f32>()
             });
             if let Some(g) = grad.as_deref_mut() {
@@ -379,22 +372,23 @@ impl Sweep<'_> {
     }
 }
 
-/// `log softmax(z/T)` into `out`, returning `logsumexp(z/T)` (`None` for an empty row).
-fn log_softmax_into(z: &[f32], t: f32, out: &mut [f32]) -> Option<f32> {
-    for (o, z) in out.iter_mut().zip(z) {
-        *o = z / t;
-    }
-    let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+/// `softmax(z/T)` into `probs` (one exponential per class), returning `logsumexp(z/T)`; a
+/// row without a finite maximum gives NaN throughout, as the tensor functions do.
+fn softmax_into(z: &[f32], t: f32, probs: &mut [f32]) -> f32 {
+    let max = z.iter().map(|z| z / t).fold(f32::NEG_INFINITY, f32::max);
     if !max.is_finite() {
-        out.fill(f32::NAN);
-        return (!out.is_empty()).then_some(f32::NAN);
+        probs.fill(f32::NAN);
+        return f32::NAN;
     }
-    let sum: f32 = out.iter().map(|a| (a - max).exp()).sum();
-    let lse = max + sum.ln();
-    for o in out.iter_mut() {
-        *o -= lse;
+    let mut sum = 0.0f32;
+    for (p, z) in probs.iter_mut().zip(z) {
+        *p = (z / t - max).exp();
+        sum += *p;
     }
-    Some(lse)
+    for p in probs.iter_mut() {
+        *p /= sum;
+    }
+    max + sum.ln()
 }
 
 /// The tensor as one contiguous buffer from offset 0 (copied only if strided or offset).
