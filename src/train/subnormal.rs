@@ -2,8 +2,8 @@
 //!
 //! On real MNIST many first-layer weights see a non-zero input only now and then, so their
 //! Adam moments decay through the subnormal range (below 1.2·10⁻³⁸), and tiny gradients
-//! square into it. x86 handles a subnormal operand or result in microcode, about a hundred
-//! times slower than a normal one: with the 30-30 student, Adam's one pass over 25k
+//! square into it. x86 handles a subnormal operand or result through a microcode assist, far
+//! slower than normal arithmetic: with the 30-30 student, Adam's one pass over 25k
 //! parameters took 22% of the run (`perf`), against 3% with subnormals flushed. The training
 //! threads therefore run with DAZ and FTZ set, as TensorFlow's CPU threads do by default. A
 //! value that small changes nothing a run measures: the Adam step it would make is below
