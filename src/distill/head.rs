@@ -14,7 +14,7 @@
 //! both, value and gradient). Off flex (wgpu) the tensor functions are used unchanged: there
 //! burn fuses them itself.
 
-use super::{SoftTargets, hard_cross_entropy, kl_divergence, soft_cross_entropy};
+use super::{LossParts, SoftTargets, hard_cross_entropy, kl_divergence, soft_cross_entropy};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -36,24 +36,14 @@ pub struct HeadScalars {
     pub cross_entropy: bool,
 }
 
-/// What a step differentiates and what it reports.
-#[derive(Debug, Clone)]
-pub struct HeadLoss {
-    /// The weighted total, shape `[1]`, carrying the gradient.
-    pub total: Tensor<1>,
-    /// Detached, on the inner device: `[soft, hard, total]` with soft targets, `[hard]`
-    /// without.
-    pub reported: Tensor<1>,
-}
-
 /// The weighted KL (or soft cross-entropy) at T plus cross-entropy: one fused operation on
-/// flex, the tensor functions elsewhere.
+/// flex, the tensor functions elsewhere. Reports `[soft, hard, total]`.
 pub fn kd_head(
     logits: Tensor<2>,
     targets: &SoftTargets,
     labels: Tensor<1, Int>,
     s: HeadScalars,
-) -> HeadLoss {
+) -> LossParts {
     if !on_flex(&logits) {
         return composite(logits, Some(targets), labels, s);
     }
@@ -65,16 +55,18 @@ pub fn kd_head(
     )
 }
 
-/// Cross-entropy alone (a step without a teacher), fused on flex.
-pub fn hard_head(logits: Tensor<2>, labels: Tensor<1, Int>) -> HeadLoss {
+/// Cross-entropy alone (a step without a teacher), fused on flex. Reports `[hard]`.
+pub fn hard_head(logits: Tensor<2>, labels: Tensor<1, Int>) -> LossParts {
     if !on_flex(&logits) {
         return composite(logits, None, labels, HARD_ONLY);
     }
     fused(logits, None, labels, HARD_ONLY)
 }
 
-fn on_flex(t: &Tensor<2>) -> bool {
-    t.device().inner() == Device::flex() && t.dtype() == DType::F32
+/// Whether `t` is an f32 tensor on flex, with or without autodiff (device equality ignores
+/// it), so the CPU kernels apply.
+pub(crate) fn on_flex<const D: usize>(t: &Tensor<D>) -> bool {
+    t.device() == Device::flex() && t.dtype() == DType::F32
 }
 
 /// The head from the tensor functions, as the rest of the methods are computed.
@@ -83,10 +75,10 @@ fn composite(
     targets: Option<&SoftTargets>,
     labels: Tensor<1, Int>,
     s: HeadScalars,
-) -> HeadLoss {
+) -> LossParts {
     let hard = hard_cross_entropy(logits.clone(), labels);
     let Some(targets) = targets else {
-        return HeadLoss {
+        return LossParts {
             reported: hard.clone().detach().inner(),
             total: hard,
         };
@@ -97,16 +89,33 @@ fn composite(
     } else {
         kl_divergence(targets, logits, t)
     } * s.soft_scale as f64;
-    let total = soft.clone() * s.soft_weight as f64 + hard.clone() * s.hard_weight as f64;
-    let reported = Tensor::cat(
-        vec![
-            soft.detach().inner(),
-            hard.detach().inner(),
-            total.clone().detach().inner(),
-        ],
-        0,
-    );
-    HeadLoss { total, reported }
+    weigh(
+        soft,
+        hard,
+        (s.soft_weight as f64, s.hard_weight as f64),
+        None,
+    )
+}
+
+/// `w_s·soft + w_h·hard`, reported detached as `[soft, hard, total]` and then the method's
+/// two `terms` if it has them: how every tensor-function loss adds up.
+pub(super) fn weigh(
+    soft: Tensor<1>,
+    hard: Tensor<1>,
+    (w_soft, w_hard): (f64, f64),
+    terms: Option<Tensor<1>>,
+) -> LossParts {
+    let total = soft.clone() * w_soft + hard.clone() * w_hard;
+    let mut reported = vec![
+        soft.detach().inner(),
+        hard.detach().inner(),
+        total.clone().detach().inner(),
+    ];
+    reported.extend(terms.map(|t| t.detach().inner()));
+    LossParts {
+        total,
+        reported: Tensor::cat(reported, 0),
+    }
 }
 
 fn fused(
@@ -114,7 +123,7 @@ fn fused(
     targets: Option<(Tensor<2>, Tensor<2>)>,
     labels: Tensor<1, Int>,
     s: HeadScalars,
-) -> HeadLoss {
+) -> LossParts {
     type Ops = burn::backend::Dispatch;
     let (total, reported, _) = match targets {
         Some((p, l)) => <Ops as LossHeadOps>::kd_head(
@@ -129,7 +138,7 @@ fn fused(
             <Ops as LossHeadOps>::hard_head(logits.into_dispatch(), labels.into_dispatch(), false)
         }
     };
-    HeadLoss {
+    LossParts {
         total: Tensor::from_dispatch(total),
         reported: Tensor::<1>::from_dispatch(reported).inner(),
     }
@@ -320,19 +329,21 @@ impl Sweep<'_> {
         for (b, &y) in self.labels.iter().enumerate() {
             let rows = b * c..(b + 1) * c;
             let z = &self.z[rows.clone()];
-            hard_sum += (softmax_into(z, 1.0, &mut r) - z[y]) as f64;
+            hard_sum += -softmax_into(z, 1.0, &mut r).log_prob(z[y], 1.0) as f64;
             let soft_row = self.soft.map(|(p, l)| {
                 let (p, l) = (&p[rows.clone()], &l[rows.clone()]);
                 let t = self.s.temperature;
-                // log q_j = z_j/T − logsumexp(z/T)
                 let lse = softmax_into(z, t, &mut q);
                 let row = if self.s.cross_entropy {
-                    -p.iter().zip(z).map(|(p, z)| p * (z / t - lse)).sum::<f32>()
+                    -p.iter()
+                        .zip(z)
+                        .map(|(p, z)| p * lse.log_prob(*z, t))
+                        .sum::<f32>()
                 } else {
                     p.iter()
                         .zip(l)
                         .zip(z)
-                        .map(|((p, lp), z)| p * (lp - (z / t - lse)))
+                        .map(|((p, lp), z)| p * (lp - lse.log_prob(*z, t)))
                         .sum::<f32>()
                 };
                 soft_sum += row as f64;
@@ -372,13 +383,32 @@ impl Sweep<'_> {
     }
 }
 
-/// `softmax(z/T)` into `probs` (one exponential per class), returning `logsumexp(z/T)`; a
+/// `logsumexp(z/T)` kept in two parts, so that a log-probability is formed as
+/// `(z/T − max) − ln Σ`, as the tensor functions' log-softmax forms it: adding the parts
+/// first would cancel to within an ulp of the largest logit.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LogSumExp {
+    max: f32,
+    log_sum: f32,
+}
+
+impl LogSumExp {
+    /// `log softmax(z/T)` at one logit.
+    pub(super) fn log_prob(self, z: f32, t: f32) -> f32 {
+        (z / t - self.max) - self.log_sum
+    }
+}
+
+/// `softmax(z/T)` into `probs` (one exponential per class), returning its `logsumexp`; a
 /// row without a finite maximum gives NaN throughout, as the tensor functions do.
-fn softmax_into(z: &[f32], t: f32, probs: &mut [f32]) -> f32 {
+pub(super) fn softmax_into(z: &[f32], t: f32, probs: &mut [f32]) -> LogSumExp {
     let max = z.iter().map(|z| z / t).fold(f32::NEG_INFINITY, f32::max);
     if !max.is_finite() {
         probs.fill(f32::NAN);
-        return f32::NAN;
+        return LogSumExp {
+            max: f32::NAN,
+            log_sum: f32::NAN,
+        };
     }
     let mut sum = 0.0f32;
     for (p, z) in probs.iter_mut().zip(z) {
@@ -388,11 +418,14 @@ fn softmax_into(z: &[f32], t: f32, probs: &mut [f32]) -> f32 {
     for p in probs.iter_mut() {
         *p /= sum;
     }
-    max + sum.ln()
+    LogSumExp {
+        max,
+        log_sum: sum.ln(),
+    }
 }
 
 /// The tensor as one contiguous buffer from offset 0 (copied only if strided or offset).
-fn dense(t: FlexTensor) -> FlexTensor {
+pub(super) fn dense(t: FlexTensor) -> FlexTensor {
     match t.layout().contiguous_offsets() {
         Some((0, _)) => t,
         _ => t.to_contiguous(),

@@ -34,7 +34,7 @@ fn batch(t: f64) -> (SoftTargets, Tensor<2>) {
 /// functions.
 fn value_and_gradient(
     z: &Tensor<2>,
-    head: impl FnOnce(Tensor<2>) -> HeadLoss,
+    head: impl FnOnce(Tensor<2>) -> LossParts,
 ) -> (Vec<f32>, Vec<f32>) {
     let z = Tensor::<2>::from_data(z.to_data(), &Device::flex().autodiff()).require_grad();
     let out = head(z.clone());

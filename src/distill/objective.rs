@@ -2,7 +2,7 @@
 //! cross-entropy, and how the two add up. Each method's own terms come back separately so the
 //! engine can log them (TCKD and NCKD for DKD, the learned T for CTKD, …).
 
-use super::head::{HeadScalars, kd_head};
+use super::head::{HeadScalars, kd_head, weigh};
 use super::methods::{ctkd, dist, dkd, nkd, standardise, virtual_teacher};
 use super::{
     SoftTargets, centred, hard_cross_entropy, logit_mse, teacher_logits, teacher_soft_targets,
@@ -76,8 +76,9 @@ pub struct LossParts {
     /// The weighted total, shape `[1]`: the one differentiated.
     pub total: Tensor<1>,
     /// Detached, on the inner device: `[soft, hard, total]`, then the method's two logged
-    /// terms (`SoftLoss::term_names`) if it has them. `soft` is the method's soft term with its
-    /// own factors (T² included), before the weighting.
+    /// terms (`SoftLoss::term_names`) if it has them; `[hard]` for a step without a teacher
+    /// ([`super::head::hard_head`]). `soft` is the method's soft term with its own factors
+    /// (T² included), before the weighting.
     pub reported: Tensor<1>,
 }
 
@@ -122,30 +123,16 @@ pub fn distillation_loss(
             hard_weight: w_hard as f32,
             cross_entropy,
         };
-        let head = kd_head(
+        return kd_head(
             student_logits,
             &soft_targets(&teacher, t, ctx),
             labels,
             scalars,
         );
-        return LossParts {
-            total: head.total,
-            reported: head.reported,
-        };
     }
     let (soft, terms) = soft_term(student_logits.clone(), &teacher, weights, ctx);
     let hard = hard_cross_entropy(student_logits, labels);
-    let total = soft.clone() * w_soft + hard.clone() * w_hard;
-    let mut reported = vec![
-        soft.detach().inner(),
-        hard.detach().inner(),
-        total.clone().detach().inner(),
-    ];
-    reported.extend(terms.map(|t| t.detach().inner()));
-    LossParts {
-        total,
-        reported: Tensor::cat(reported, 0),
-    }
+    weigh(soft, hard, (w_soft, w_hard), terms)
 }
 
 /// For the soft terms the fused head computes, whether it is the cross-entropy form

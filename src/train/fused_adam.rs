@@ -7,9 +7,10 @@
 //! both moments in place, split over the rayon pool. On any other device (wgpu) it is burn's
 //! Adam unchanged: there the whole-tensor operations are fused by burn itself.
 
+use crate::distill::head::on_flex;
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, DType, Flex, backend_extension};
+use burn::backend::{Backend, Flex, backend_extension};
 use burn::optim::{
     Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer,
 };
@@ -158,10 +159,6 @@ impl FusedAdam {
             decay,
         })
     }
-}
-
-fn on_flex<const D: usize>(t: &Tensor<D>) -> bool {
-    t.device() == Device::flex() && t.dtype() == DType::F32
 }
 
 impl Optimizer for FusedAdam {
