@@ -425,14 +425,14 @@ pub(super) fn softmax_into(z: &[f32], t: f32, probs: &mut [f32]) -> LogSumExp {
 }
 
 /// The tensor as one contiguous buffer from offset 0 (copied only if strided or offset).
-pub(super) fn dense(t: FlexTensor) -> FlexTensor {
+pub(crate) fn dense(t: FlexTensor) -> FlexTensor {
     match t.layout().contiguous_offsets() {
         Some((0, _)) => t,
         _ => t.to_contiguous(),
     }
 }
 
-fn floats(t: &FlexTensor) -> &[f32] {
+pub(crate) fn floats(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>().expect("a contiguous f32 tensor")
 }
 

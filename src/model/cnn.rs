@@ -1,6 +1,7 @@
 //! A LeNet-style CNN: conv (same padding) + ReLU + 2×2 max-pool stages, then a dense head.
 
 use super::dropout::FastDropout;
+use super::linear_kernel::linear;
 use crate::config::CnnSpec;
 use crate::data::ImageShape;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -96,8 +97,8 @@ impl Cnn {
         let x: Tensor<2> = x.flatten(1, 3);
         let x = self.dense.iter().fold(x, |x, layer| {
             self.dropout
-                .forward(self.activation.forward(layer.forward(x)))
+                .forward(self.activation.forward(linear(layer, x)))
         });
-        self.output.forward(x)
+        linear(&self.output, x)
     }
 }

@@ -1,6 +1,7 @@
 //! Multilayer perceptron (and, with no hidden layer, softmax regression).
 
 use super::dropout::FastDropout;
+use super::linear_kernel::linear;
 use crate::config::MlpSpec;
 use burn::nn::activation::Activation;
 use burn::nn::{Linear, LinearConfig};
@@ -40,8 +41,8 @@ impl Mlp {
         let x = self.hidden.iter().fold(input, |x, layer| {
             // [batch, width_in] -> [batch, width_out]
             self.dropout
-                .forward(self.activation.forward(layer.forward(x)))
+                .forward(self.activation.forward(linear(layer, x)))
         });
-        self.output.forward(x)
+        linear(&self.output, x)
     }
 }

@@ -2,6 +2,7 @@
 
 mod cnn;
 pub mod dropout;
+pub mod linear_kernel;
 mod mlp;
 mod size;
 

@@ -1,0 +1,395 @@
+//! A linear layer `y = x·W + b` as one operation with its own backward pass, on the CPU.
+//!
+//! burn's linear is a matmul and a broadcast add, and its backward pass multiplies by
+//! transposed views. On flex each product goes to the `gemm` crate with `Rayon(0)`, which
+//! forks and joins for every block of the product, and the input gradient `dy·Wᵀ` reads
+//! the weight column-major, the slow way round for gemm's packing. Here each of the three
+//! products is split once into as many parts as the pool has threads, every part one
+//! single-threaded gemm call, and the input gradient is formed transposed (`dxᵀ = W·dyᵀ`),
+//! which reads the weight row by row. The bias is the output's starting value instead of a
+//! second pass, and the weight gradient is written into memory nobody zeroes first.
+//!
+//! gemm's inner blocking depends only on the inner dimension, so a split over rows or
+//! columns gives the same bits as one call; the tests check that, and compare value and
+//! every gradient with burn's linear. Off flex (wgpu) burn's linear runs unchanged.
+
+use crate::distill::head::{dense, floats, on_flex};
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Flex, backend_extension};
+use burn::nn::Linear;
+use burn::prelude::*;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Below this many multiply-adds a product runs on one thread, as flex decides (192³).
+const PARALLEL_WORK: usize = 192 * 192 * 192;
+/// A part's rows or columns start at a multiple of this (a whole AVX-512 register of f32).
+const ALIGN: usize = 16;
+
+/// Set by the ops bench to time burn's linear against this one in the same process.
+static BURNS_LINEAR: AtomicBool = AtomicBool::new(false);
+
+/// Use burn's linear everywhere from now on (`true`) or this kernel on flex (`false`, the
+/// default): for benchmarks that compare the two.
+pub fn use_burns_linear(on: bool) {
+    BURNS_LINEAR.store(on, Ordering::Relaxed);
+}
+
+/// `layer.forward(x)` for a batch of rows, through the split products on flex.
+pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    match &layer.bias {
+        Some(bias) if on_flex(&x) && !BURNS_LINEAR.load(Ordering::Relaxed) => {
+            type Ops = burn::backend::Dispatch;
+            Tensor::from_dispatch(<Ops as LinearOps>::affine(
+                x.into_dispatch(),
+                layer.weight.val().into_dispatch(),
+                bias.val().into_dispatch(),
+            ))
+        }
+        _ => layer.forward(x),
+    }
+}
+
+/// The layer as backend operations: flex computes them, autodiff records the backward pass.
+#[backend_extension(Flex, Autodiff)]
+pub trait LinearOps: Backend {
+    /// `x·W + b`: x `[batch, in]`, W `[in, out]`, b `[out]`.
+    fn affine(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// From the output's gradient `dy`: `(dy·Wᵀ when input_gradient, xᵀ·dy, Σ_rows dy)`.
+    fn affine_gradients(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        input_gradient: bool,
+    ) -> (
+        Option<FloatTensor<Self>>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
+}
+
+type Gradients3<B> = (Option<FloatTensor<B>>, FloatTensor<B>, FloatTensor<B>);
+
+impl LinearOps for Flex {
+    fn affine(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+        let (x, w, b) = (dense(x), dense(weight), dense(bias));
+        let [batch, inputs] = x.layout().shape().dims::<2>();
+        let outputs = w.layout().shape().dims::<2>()[1];
+        let bias = floats(&b);
+        let mut y = Vec::with_capacity(batch * outputs);
+        for _ in 0..batch {
+            y.extend_from_slice(bias);
+        }
+        // y[b, o] += Σ_i x[b, i]·W[i, o], split over the outputs.
+        Product {
+            rows: batch,
+            cols: outputs,
+            inner: inputs,
+            dst: Strided::row_major(y.as_mut_ptr(), outputs),
+            lhs: Strided::row_major(floats(&x).as_ptr().cast_mut(), inputs),
+            rhs: Strided::row_major(floats(&w).as_ptr().cast_mut(), outputs),
+            accumulate: true,
+        }
+        .run(Split::Cols);
+        matrix(y, batch, outputs)
+    }
+
+    fn affine_gradients(
+        x: FlexTensor,
+        weight: FlexTensor,
+        dy: FlexTensor,
+        input_gradient: bool,
+    ) -> Gradients3<Self> {
+        let (x, w, dy) = (dense(x), dense(weight), dense(dy));
+        let [batch, inputs] = x.layout().shape().dims::<2>();
+        let outputs = w.layout().shape().dims::<2>()[1];
+        let (x, w, dy) = (floats(&x), floats(&w), floats(&dy));
+        let dx = input_gradient.then(|| input_gradient_of(w, dy, batch, inputs, outputs));
+        let dw = weight_gradient_of(x, dy, batch, inputs, outputs);
+        let db = bias_gradient_of(dy, outputs);
+        let n = db.len();
+        (dx, matrix(dw, inputs, outputs), vector(db, n))
+    }
+}
+
+/// `dx = dy·Wᵀ`, formed as `dxᵀ[i, b] = Σ_o W[i, o]·dy[b, o]` so that gemm reads W row by
+/// row; split over the inputs.
+fn input_gradient_of(
+    w: &[f32],
+    dy: &[f32],
+    batch: usize,
+    inputs: usize,
+    outputs: usize,
+) -> FlexTensor {
+    let mut dx = Vec::with_capacity(batch * inputs);
+    Product {
+        rows: inputs,
+        cols: batch,
+        inner: outputs,
+        dst: Strided::col_major(dx.as_mut_ptr(), inputs),
+        lhs: Strided::row_major(w.as_ptr().cast_mut(), outputs),
+        rhs: Strided::col_major(dy.as_ptr().cast_mut(), outputs),
+        accumulate: false,
+    }
+    .run(Split::Rows);
+    // SAFETY: the product wrote every element (`accumulate: false` reads none).
+    unsafe { dx.set_len(batch * inputs) };
+    matrix(dx, batch, inputs)
+}
+
+/// `dW[i, o] = Σ_b x[b, i]·dy[b, o]`, split over the inputs.
+fn weight_gradient_of(
+    x: &[f32],
+    dy: &[f32],
+    batch: usize,
+    inputs: usize,
+    outputs: usize,
+) -> Vec<f32> {
+    let mut dw = Vec::with_capacity(inputs * outputs);
+    Product {
+        rows: inputs,
+        cols: outputs,
+        inner: batch,
+        dst: Strided::row_major(dw.as_mut_ptr(), outputs),
+        lhs: Strided::col_major(x.as_ptr().cast_mut(), inputs),
+        rhs: Strided::row_major(dy.as_ptr().cast_mut(), outputs),
+        accumulate: false,
+    }
+    .run(Split::Rows);
+    // SAFETY: as above.
+    unsafe { dw.set_len(inputs * outputs) };
+    dw
+}
+
+/// `db[o] = Σ_b dy[b, o]`.
+fn bias_gradient_of(dy: &[f32], outputs: usize) -> Vec<f32> {
+    let mut db = vec![0.0f32; outputs];
+    for row in dy.chunks_exact(outputs) {
+        for (d, g) in db.iter_mut().zip(row) {
+            *d += g;
+        }
+    }
+    db
+}
+
+impl<B: LinearOps, C: CheckpointStrategy> LinearOps for Autodiff<B, C> {
+    fn affine(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let (x, x_node) = x.into_parts();
+        let (w, w_node) = weight.into_parts();
+        let (b, b_node) = bias.into_parts();
+        match AffineBackward
+            .prepare::<C>([x_node, w_node, b_node])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let y = B::affine(x.clone(), w.clone(), b);
+                prep.finish((x, w), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::affine(x, w, b)),
+        }
+    }
+
+    /// The gradients as constants: nothing differentiates them again.
+    fn affine_gradients(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        input_gradient: bool,
+    ) -> Gradients3<Self> {
+        let constant = FloatTensor::<Self>::new;
+        let (dx, dw, db) = B::affine_gradients(
+            x.into_primitive(),
+            weight.into_primitive(),
+            dy.into_primitive(),
+            input_gradient,
+        );
+        (dx.map(constant), constant(dw), constant(db))
+    }
+}
+
+/// The layer's backward pass; its state is the forward pass's input and weight.
+#[derive(Debug)]
+struct AffineBackward;
+
+impl<B: LinearOps> Backward<B, 3> for AffineBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [x_node, w_node, b_node] = ops.parents;
+        let dy = grads.consume::<B>(&ops.node);
+        let (x, w) = ops.state;
+        let (dx, dw, db) = B::affine_gradients(x, w, dy, x_node.is_some());
+        if let (Some(node), Some(dx)) = (x_node, dx) {
+            grads.register::<B>(node.id, dx);
+        }
+        if let Some(node) = w_node {
+            grads.register::<B>(node.id, dw);
+        }
+        if let Some(node) = b_node {
+            grads.register::<B>(node.id, db);
+        }
+    }
+}
+
+/// A matrix in memory: element `(r, c)` at `ptr + r·row + c·col`.
+#[derive(Debug, Clone, Copy)]
+struct Strided {
+    ptr: *mut f32,
+    row: isize,
+    col: isize,
+}
+
+// SAFETY: the parts of a product write disjoint elements of `dst` and only read the others.
+unsafe impl Send for Strided {}
+unsafe impl Sync for Strided {}
+
+impl Strided {
+    /// Rows of `width` contiguous elements.
+    fn row_major(ptr: *mut f32, width: usize) -> Self {
+        Self {
+            ptr,
+            row: width as isize,
+            col: 1,
+        }
+    }
+
+    /// Columns of `height` contiguous elements (a row-major matrix, transposed).
+    fn col_major(ptr: *mut f32, height: usize) -> Self {
+        Self {
+            ptr,
+            row: 1,
+            col: height as isize,
+        }
+    }
+
+    /// The view from row `r` and column `c` on.
+    fn at(self, r: usize, c: usize) -> Self {
+        // SAFETY: callers stay inside the matrix.
+        let ptr = unsafe {
+            self.ptr
+                .offset(r as isize * self.row + c as isize * self.col)
+        };
+        Self { ptr, ..self }
+    }
+}
+
+/// Which dimension of the result a product's parts divide.
+#[derive(Debug, Clone, Copy)]
+enum Split {
+    Rows,
+    Cols,
+}
+
+/// `dst (+)= lhs·rhs` for `[rows, inner]·[inner, cols]`.
+#[derive(Debug, Clone, Copy)]
+struct Product {
+    rows: usize,
+    cols: usize,
+    inner: usize,
+    dst: Strided,
+    lhs: Strided,
+    rhs: Strided,
+    /// Add to `dst` (which holds the bias) instead of overwriting it unread.
+    accumulate: bool,
+}
+
+impl Product {
+    /// Split along `split` into one part per thread of the pool (one part for a small
+    /// product), each part a single-threaded gemm call.
+    fn run(self, split: Split) {
+        let length = match split {
+            Split::Rows => self.rows,
+            Split::Cols => self.cols,
+        };
+        let parts = self.parts(length);
+        if parts <= 1 {
+            return self.gemm();
+        }
+        let step = length.div_ceil(parts).next_multiple_of(ALIGN);
+        (0..length.div_ceil(step)).into_par_iter().for_each(|i| {
+            self.part(split, i * step, step.min(length - i * step))
+                .gemm()
+        });
+    }
+
+    fn parts(&self, length: usize) -> usize {
+        if self.rows * self.cols * self.inner < PARALLEL_WORK {
+            return 1;
+        }
+        rayon::current_num_threads().min(length / ALIGN).max(1)
+    }
+
+    /// The rows (or columns) `start..start + len` of the result.
+    fn part(self, split: Split, start: usize, len: usize) -> Self {
+        match split {
+            Split::Rows => Self {
+                rows: len,
+                dst: self.dst.at(start, 0),
+                lhs: self.lhs.at(start, 0),
+                ..self
+            },
+            Split::Cols => Self {
+                cols: len,
+                dst: self.dst.at(0, start),
+                rhs: self.rhs.at(0, start),
+                ..self
+            },
+        }
+    }
+
+    fn gemm(self) {
+        let Self { dst, lhs, rhs, .. } = self;
+        // SAFETY: every view covers its `[rows, inner]`, `[inner, cols]` or `[rows, cols]`
+        // elements (the callers size the buffers), and parts write disjoint elements.
+        unsafe {
+            gemm::gemm(
+                self.rows,
+                self.cols,
+                self.inner,
+                dst.ptr,
+                dst.col,
+                dst.row,
+                self.accumulate,
+                lhs.ptr,
+                lhs.col,
+                lhs.row,
+                rhs.ptr,
+                rhs.col,
+                rhs.row,
+                if self.accumulate { 1.0 } else { 0.0 },
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+    }
+}
+
+fn matrix(values: Vec<f32>, rows: usize, cols: usize) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, [rows, cols]))
+}
+
+fn vector(values: Vec<f32>, n: usize) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, [n]))
+}
+
+#[cfg(test)]
+#[path = "linear_kernel_tests.rs"]
+mod tests;
