@@ -1,7 +1,7 @@
 //! A LeNet-style CNN: conv (same padding) + ReLU + 2×2 max-pool stages, then a dense head.
 
 use super::dropout::FastDropout;
-use super::linear_kernel::linear;
+use super::linear_kernel::{linear, linear_relu};
 use crate::config::CnnSpec;
 use crate::data::ImageShape;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -95,10 +95,10 @@ impl Cnn {
         });
         // [batch, c·h·w]
         let x: Tensor<2> = x.flatten(1, 3);
-        let x = self.dense.iter().fold(x, |x, layer| {
-            self.dropout
-                .forward(self.activation.forward(linear(layer, x)))
-        });
+        let x = self
+            .dense
+            .iter()
+            .fold(x, |x, layer| self.dropout.forward(linear_relu(layer, x)));
         linear(&self.output, x)
     }
 }

@@ -1,18 +1,20 @@
-//! A linear layer `y = x·W + b` as one operation with its own backward pass, on the CPU.
+//! A linear layer `y = x·W + b`, and with its ReLU `max(0, x·W + b)`, as one operation with
+//! its own backward pass, on the CPU.
 //!
 //! burn's linear is a matmul and a broadcast add, and its backward pass multiplies by
 //! transposed views. On flex each product goes to the `gemm` crate with `Rayon(0)`, which
 //! forks and joins for every block of the product, and the input gradient `dy·Wᵀ` reads
 //! the weight column-major, the slow way round for gemm's packing. Here each of the three
-//! products is split once into as many parts as the pool has threads, every part one
-//! single-threaded gemm call, and the input gradient is formed transposed (`dxᵀ = W·dyᵀ`),
-//! which reads the weight row by row. The bias is the output's starting value instead of a
-//! second pass, and the weight gradient is written into memory nobody zeroes first.
+//! products is split once over the pool ([`super::gemm_parts`]), and the input gradient is
+//! formed transposed (`dxᵀ = W·dyᵀ`), which reads the weight row by row. The bias is the
+//! output's starting value instead of a second pass, the weight gradient is written into
+//! memory nobody zeroes first, and a ReLU that follows is applied in place and undone in
+//! the backward pass without an operation of its own.
 //!
-//! gemm's inner blocking depends only on the inner dimension, so a split over rows or
-//! columns gives the same bits as one call; the tests check that, and compare value and
-//! every gradient with burn's linear. Off flex (wgpu) burn's linear runs unchanged.
+//! The tests compare value and every gradient with burn's linear and ReLU. Off flex (wgpu)
+//! burn's layers run unchanged.
 
+use super::gemm_parts::{Product, Split, Strided};
 use crate::distill::head::{dense, floats, on_flex};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -21,15 +23,11 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
+use burn::module::Param;
 use burn::nn::Linear;
 use burn::prelude::*;
-use rayon::prelude::*;
+use burn::tensor::activation;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Below this many multiply-adds a product runs on one thread, as flex decides (192³).
-const PARALLEL_WORK: usize = 192 * 192 * 192;
-/// A part's rows or columns start at a multiple of this (a whole AVX-512 register of f32).
-const ALIGN: usize = 16;
 
 /// Set by the ops bench to time burn's linear against this one in the same process.
 static BURNS_LINEAR: AtomicBool = AtomicBool::new(false);
@@ -43,27 +41,48 @@ pub fn use_burns_linear(on: bool) {
 /// `layer.forward(x)` for a batch of rows, through the split products on flex.
 pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
     match &layer.bias {
-        Some(bias) if on_flex(&x) && !BURNS_LINEAR.load(Ordering::Relaxed) => {
-            type Ops = burn::backend::Dispatch;
-            Tensor::from_dispatch(<Ops as LinearOps>::affine(
-                x.into_dispatch(),
-                layer.weight.val().into_dispatch(),
-                bias.val().into_dispatch(),
-            ))
-        }
+        Some(bias) if applies(&x) => fused(layer, bias, x, false),
         _ => layer.forward(x),
     }
+}
+
+/// `relu(layer.forward(x))`, in one operation on flex.
+pub fn linear_relu(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    match &layer.bias {
+        Some(bias) if applies(&x) => fused(layer, bias, x, true),
+        _ => activation::relu(layer.forward(x)),
+    }
+}
+
+/// Whether the kernel runs: f32 on flex, and no benchmark asking for burn's linear.
+fn applies(x: &Tensor<2>) -> bool {
+    on_flex(x) && !BURNS_LINEAR.load(Ordering::Relaxed)
+}
+
+fn fused(layer: &Linear, bias: &Param<Tensor<1>>, x: Tensor<2>, relu: bool) -> Tensor<2> {
+    type Ops = burn::backend::Dispatch;
+    Tensor::from_dispatch(<Ops as LinearOps>::affine(
+        x.into_dispatch(),
+        layer.weight.val().into_dispatch(),
+        bias.val().into_dispatch(),
+        relu,
+    ))
 }
 
 /// The layer as backend operations: flex computes them, autodiff records the backward pass.
 #[backend_extension(Flex, Autodiff)]
 pub trait LinearOps: Backend {
-    /// `x·W + b`: x `[batch, in]`, W `[in, out]`, b `[out]`.
+    /// `x·W + b`, or `max(0, x·W + b)` when `relu`: x `[batch, in]`, W `[in, out]`, b `[out]`.
     fn affine(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        relu: bool,
     ) -> FloatTensor<Self>;
+
+    /// The gradient through a ReLU whose output was `y`: `dy` where `y > 0` (or NaN, as
+    /// flex's ReLU keeps it), else 0.
+    fn relu_gradient(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self>;
 
     /// From the output's gradient `dy`: `(dy·Wᵀ when input_gradient, xᵀ·dy, Σ_rows dy)`.
     fn affine_gradients(
@@ -81,7 +100,7 @@ pub trait LinearOps: Backend {
 type Gradients3<B> = (Option<FloatTensor<B>>, FloatTensor<B>, FloatTensor<B>);
 
 impl LinearOps for Flex {
-    fn affine(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+    fn affine(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, relu: bool) -> FlexTensor {
         let (x, w, b) = (dense(x), dense(weight), dense(bias));
         let [batch, inputs] = x.layout().shape().dims::<2>();
         let outputs = w.layout().shape().dims::<2>()[1];
@@ -99,9 +118,21 @@ impl LinearOps for Flex {
             lhs: Strided::row_major(floats(&x).as_ptr().cast_mut(), inputs),
             rhs: Strided::row_major(floats(&w).as_ptr().cast_mut(), outputs),
             accumulate: true,
+            relu,
         }
         .run(Split::Cols);
         matrix(y, batch, outputs)
+    }
+
+    fn relu_gradient(y: FlexTensor, dy: FlexTensor) -> FlexTensor {
+        let (y, dy) = (dense(y), dense(dy));
+        let shape = dy.layout().shape().clone();
+        let dz = floats(&y)
+            .iter()
+            .zip(floats(&dy))
+            .map(|(&y, &g)| if y <= 0.0 { 0.0 } else { g })
+            .collect::<Vec<f32>>();
+        FlexTensor::from_data(TensorData::new(dz, shape))
     }
 
     fn affine_gradients(
@@ -140,6 +171,7 @@ fn input_gradient_of(
         lhs: Strided::row_major(w.as_ptr().cast_mut(), outputs),
         rhs: Strided::col_major(dy.as_ptr().cast_mut(), outputs),
         accumulate: false,
+        relu: false,
     }
     .run(Split::Rows);
     // SAFETY: the product wrote every element (`accumulate: false` reads none).
@@ -164,6 +196,7 @@ fn weight_gradient_of(
         lhs: Strided::col_major(x.as_ptr().cast_mut(), inputs),
         rhs: Strided::row_major(dy.as_ptr().cast_mut(), outputs),
         accumulate: false,
+        relu: false,
     }
     .run(Split::Rows);
     // SAFETY: as above.
@@ -187,6 +220,7 @@ impl<B: LinearOps, C: CheckpointStrategy> LinearOps for Autodiff<B, C> {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        relu: bool,
     ) -> FloatTensor<Self> {
         let (x, x_node) = x.into_parts();
         let (w, w_node) = weight.into_parts();
@@ -197,10 +231,10 @@ impl<B: LinearOps, C: CheckpointStrategy> LinearOps for Autodiff<B, C> {
             .stateful()
         {
             OpsKind::Tracked(prep) => {
-                let y = B::affine(x.clone(), w.clone(), b);
-                prep.finish((x, w), y)
+                let y = B::affine(x.clone(), w.clone(), b, relu);
+                prep.finish((x, w, relu.then(|| y.clone())), y)
             }
-            OpsKind::UnTracked(prep) => prep.finish(B::affine(x, w, b)),
+            OpsKind::UnTracked(prep) => prep.finish(B::affine(x, w, b, relu)),
         }
     }
 
@@ -220,19 +254,27 @@ impl<B: LinearOps, C: CheckpointStrategy> LinearOps for Autodiff<B, C> {
         );
         (dx.map(constant), constant(dw), constant(db))
     }
+
+    fn relu_gradient(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self> {
+        FloatTensor::<Self>::new(B::relu_gradient(y.into_primitive(), dy.into_primitive()))
+    }
 }
 
-/// The layer's backward pass; its state is the forward pass's input and weight.
+/// The layer's backward pass; its state is the forward pass's input and weight, and its
+/// output when a ReLU was applied.
 #[derive(Debug)]
 struct AffineBackward;
 
 impl<B: LinearOps> Backward<B, 3> for AffineBackward {
-    type State = (FloatTensor<B>, FloatTensor<B>);
+    type State = (FloatTensor<B>, FloatTensor<B>, Option<FloatTensor<B>>);
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [x_node, w_node, b_node] = ops.parents;
-        let dy = grads.consume::<B>(&ops.node);
-        let (x, w) = ops.state;
+        let (x, w, relu_output) = ops.state;
+        let mut dy = grads.consume::<B>(&ops.node);
+        if let Some(y) = relu_output {
+            dy = B::relu_gradient(y, dy);
+        }
         let (dx, dw, db) = B::affine_gradients(x, w, dy, x_node.is_some());
         if let (Some(node), Some(dx)) = (x_node, dx) {
             grads.register::<B>(node.id, dx);
@@ -242,142 +284,6 @@ impl<B: LinearOps> Backward<B, 3> for AffineBackward {
         }
         if let Some(node) = b_node {
             grads.register::<B>(node.id, db);
-        }
-    }
-}
-
-/// A matrix in memory: element `(r, c)` at `ptr + r·row + c·col`.
-#[derive(Debug, Clone, Copy)]
-struct Strided {
-    ptr: *mut f32,
-    row: isize,
-    col: isize,
-}
-
-// SAFETY: the parts of a product write disjoint elements of `dst` and only read the others.
-unsafe impl Send for Strided {}
-unsafe impl Sync for Strided {}
-
-impl Strided {
-    /// Rows of `width` contiguous elements.
-    fn row_major(ptr: *mut f32, width: usize) -> Self {
-        Self {
-            ptr,
-            row: width as isize,
-            col: 1,
-        }
-    }
-
-    /// Columns of `height` contiguous elements (a row-major matrix, transposed).
-    fn col_major(ptr: *mut f32, height: usize) -> Self {
-        Self {
-            ptr,
-            row: 1,
-            col: height as isize,
-        }
-    }
-
-    /// The view from row `r` and column `c` on.
-    fn at(self, r: usize, c: usize) -> Self {
-        // SAFETY: callers stay inside the matrix.
-        let ptr = unsafe {
-            self.ptr
-                .offset(r as isize * self.row + c as isize * self.col)
-        };
-        Self { ptr, ..self }
-    }
-}
-
-/// Which dimension of the result a product's parts divide.
-#[derive(Debug, Clone, Copy)]
-enum Split {
-    Rows,
-    Cols,
-}
-
-/// `dst (+)= lhs·rhs` for `[rows, inner]·[inner, cols]`.
-#[derive(Debug, Clone, Copy)]
-struct Product {
-    rows: usize,
-    cols: usize,
-    inner: usize,
-    dst: Strided,
-    lhs: Strided,
-    rhs: Strided,
-    /// Add to `dst` (which holds the bias) instead of overwriting it unread.
-    accumulate: bool,
-}
-
-impl Product {
-    /// Split along `split` into one part per thread of the pool (one part for a small
-    /// product), each part a single-threaded gemm call.
-    fn run(self, split: Split) {
-        let length = match split {
-            Split::Rows => self.rows,
-            Split::Cols => self.cols,
-        };
-        let parts = self.parts(length);
-        if parts <= 1 {
-            return self.gemm();
-        }
-        let step = length.div_ceil(parts).next_multiple_of(ALIGN);
-        (0..length.div_ceil(step)).into_par_iter().for_each(|i| {
-            self.part(split, i * step, step.min(length - i * step))
-                .gemm()
-        });
-    }
-
-    fn parts(&self, length: usize) -> usize {
-        if self.rows * self.cols * self.inner < PARALLEL_WORK {
-            return 1;
-        }
-        rayon::current_num_threads().min(length / ALIGN).max(1)
-    }
-
-    /// The rows (or columns) `start..start + len` of the result.
-    fn part(self, split: Split, start: usize, len: usize) -> Self {
-        match split {
-            Split::Rows => Self {
-                rows: len,
-                dst: self.dst.at(start, 0),
-                lhs: self.lhs.at(start, 0),
-                ..self
-            },
-            Split::Cols => Self {
-                cols: len,
-                dst: self.dst.at(0, start),
-                rhs: self.rhs.at(0, start),
-                ..self
-            },
-        }
-    }
-
-    fn gemm(self) {
-        let Self { dst, lhs, rhs, .. } = self;
-        // SAFETY: every view covers its `[rows, inner]`, `[inner, cols]` or `[rows, cols]`
-        // elements (the callers size the buffers), and parts write disjoint elements.
-        unsafe {
-            gemm::gemm(
-                self.rows,
-                self.cols,
-                self.inner,
-                dst.ptr,
-                dst.col,
-                dst.row,
-                self.accumulate,
-                lhs.ptr,
-                lhs.col,
-                lhs.row,
-                rhs.ptr,
-                rhs.col,
-                rhs.row,
-                if self.accumulate { 1.0 } else { 0.0 },
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
         }
     }
 }

@@ -1,25 +1,45 @@
 use super::*;
 use burn::nn::LinearConfig;
-use burn::tensor::{Distribution, Tolerance};
+use burn::tensor::{Distribution, Tolerance, activation};
 
 fn random<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
     Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
 }
 
-/// Value and every gradient of the kernel against burn's linear, on a shape large enough
-/// to be split (`[128, 800] → 800`), one too small to be (`→ 10`), and one whose split is
-/// ragged (`→ 203`).
+/// Value and every gradient of the kernel against burn's linear (and ReLU), on a shape
+/// large enough to be split (`[128, 800] → 800`), one too small to be (`→ 10`), and one
+/// whose split is ragged (`→ 203`).
 #[test]
 fn matches_burns_linear_value_and_gradients() {
+    for relu in [false, true] {
+        for (inputs, outputs) in [(800, 800), (800, 10), (784, 203)] {
+            compare_with_burn(inputs, outputs, relu);
+        }
+    }
+}
+
+fn compare_with_burn(inputs: usize, outputs: usize, relu: bool) {
     let device = Device::flex().autodiff();
-    for (inputs, outputs) in [(800, 800), (800, 10), (784, 203)] {
+    {
         device.seed(7);
         let layer = LinearConfig::new(inputs, outputs).init(&device);
         let x = random([128, inputs], &device).require_grad();
         let dy = random([128, outputs], &device);
 
-        let ours = linear(&layer, x.clone());
-        let burns = layer.forward(x.clone());
+        let (ours, burns) = if relu {
+            let burns = activation::relu(layer.forward(x.clone()));
+            // About half the outputs are cut: the masked gradient is tested, not skipped.
+            let zeros = burns
+                .clone()
+                .equal_elem(0.0)
+                .int()
+                .sum()
+                .into_scalar::<i64>() as usize;
+            assert!(zeros > 128 * outputs / 4, "{zeros} of {}", 128 * outputs);
+            (linear_relu(&layer, x.clone()), burns)
+        } else {
+            (linear(&layer, x.clone()), layer.forward(x.clone()))
+        };
         ours.to_data()
             .assert_approx_eq::<f32>(&burns.to_data(), Tolerance::rel_abs(1e-5, 1e-5));
 
@@ -60,50 +80,6 @@ fn skips_the_input_gradient_of_data() {
     let expected = x.sum_dim(0).reshape([64, 1]).inner().repeat_dim(1, 32);
     dw.to_data()
         .assert_approx_eq::<f32>(&expected.to_data(), Tolerance::rel_abs(1e-5, 1e-5));
-}
-
-/// A product split over rows or columns gives the bits of one unsplit call: gemm's blocking
-/// of the inner dimension does not depend on the others, so results do not depend on the
-/// number of threads.
-#[test]
-fn a_split_product_gives_the_bits_of_one_call() {
-    let device = Device::flex();
-    let a = random([128, 800], &device)
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    let b = random([800, 800], &device)
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    for split in [Split::Rows, Split::Cols] {
-        let mut whole = vec![0.0f32; 128 * 800];
-        let mut parts = vec![0.0f32; 128 * 800];
-        for (dst, threads) in [(&mut whole, 1), (&mut parts, 3)] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
-                Product {
-                    rows: 128,
-                    cols: 800,
-                    inner: 800,
-                    dst: Strided::row_major(dst.as_mut_ptr(), 800),
-                    lhs: Strided::row_major(a.as_ptr().cast_mut(), 800),
-                    rhs: Strided::row_major(b.as_ptr().cast_mut(), 800),
-                    accumulate: false,
-                }
-                .run(split)
-            });
-        }
-        let differing = whole
-            .iter()
-            .zip(&parts)
-            .filter(|(x, y)| x.to_bits() != y.to_bits())
-            .count();
-        assert_eq!(differing, 0, "{split:?}");
-    }
 }
 
 /// Without the autodiff wrapper (evaluation) the kernel gives burn's values too.

@@ -1,7 +1,7 @@
 //! Multilayer perceptron (and, with no hidden layer, softmax regression).
 
 use super::dropout::FastDropout;
-use super::linear_kernel::linear;
+use super::linear_kernel::{linear, linear_relu};
 use crate::config::MlpSpec;
 use burn::nn::activation::Activation;
 use burn::nn::{Linear, LinearConfig};
@@ -40,9 +40,16 @@ impl Mlp {
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
         let x = self.hidden.iter().fold(input, |x, layer| {
             // [batch, width_in] -> [batch, width_out]
-            self.dropout
-                .forward(self.activation.forward(linear(layer, x)))
+            self.dropout.forward(self.hidden_layer(layer, x))
         });
         linear(&self.output, x)
+    }
+
+    /// A hidden layer and its activation; a ReLU is fused into the layer where it can be.
+    fn hidden_layer(&self, layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+        match self.activation {
+            Activation::Relu(_) => linear_relu(layer, x),
+            _ => self.activation.forward(linear(layer, x)),
+        }
     }
 }

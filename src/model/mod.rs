@@ -2,6 +2,7 @@
 
 mod cnn;
 pub mod dropout;
+mod gemm_parts;
 pub mod linear_kernel;
 mod mlp;
 mod size;

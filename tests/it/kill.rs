@@ -10,7 +10,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Delays spread over a ~3 s run (start, training, final writes), jittered by the clock so
+/// Delays spread over the first ~3 s of a run that lasts longer (4–6 s on the 2-core
+/// machine: start, training, and on a quiet machine the final writes), jittered by the clock so
 /// each test run kills at other moments; printed so a failure can be reproduced.
 fn kill_delays() -> Vec<Duration> {
     let nanos = SystemTime::now()
@@ -73,8 +74,37 @@ fn check_file(path: &Path, exp: &Experiment) -> Result<(), String> {
                 .map(drop)
                 .map_err(|e| e.to_string())
         }
+        "dark_knowledge.csv" => complete_dark_knowledge_csv(&text()?, io.classes),
+        "dark_knowledge.png" => decodes_as_png(path),
         other => Err(format!("unexpected file {other}")),
     }
+}
+
+/// A header and, for the teacher and then the student, one row per true class, each with a
+/// probability (or an empty cell) per class.
+fn complete_dark_knowledge_csv(text: &str, classes: usize) -> Result<(), String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let fields = 3 + classes;
+    if lines.len() != 1 + 2 * classes {
+        return Err(format!("{} lines, not {}", lines.len(), 1 + 2 * classes));
+    }
+    match lines.iter().find(|l| l.split(',').count() != fields) {
+        Some(line) => Err(format!("a line without {fields} fields: {line:?}")),
+        None => Ok(()),
+    }
+}
+
+/// The whole image decodes.
+fn decodes_as_png(path: &Path) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .map_err(|e| e.to_string())?;
+    let mut pixels = vec![0; reader.output_buffer_size().ok_or("no image size")?];
+    reader
+        .next_frame(&mut pixels)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// `distillery run presets/digits-mlp.ron --quiet --out DIR ARGS...`, stderr captured.
@@ -102,9 +132,9 @@ fn sigkill_at_any_moment_leaves_only_complete_files() {
         "--set",
         "device=Cpu",
         "--set",
-        "teacher.epochs=60",
+        "teacher.epochs=120",
         "--set",
-        "train.epochs=200",
+        "train.epochs=400",
     ];
     let mut exp = config::load_file(&root().join("presets/digits-mlp.ron")).unwrap();
     exp = config::apply_overrides(
