@@ -1,5 +1,6 @@
 //! Where a training step's time goes on the CPU (flex): the GEMMs of each layer, forward,
-//! backward and the optimiser, for the students and the teacher of issue #10.
+//! backward (burn's linear against the linear kernel, step by step) and the optimiser, for the
+//! students and the teacher of issue #10.
 //!
 //!     cargo bench --bench ops [-- --steps 100] [--outside] [--glibc-defaults] [--spin]
 //!
