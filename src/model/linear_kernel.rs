@@ -103,7 +103,17 @@ impl LinearOps for Flex {
     fn affine(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, relu: bool) -> FlexTensor {
         let (x, w, b) = (dense(x), dense(weight), dense(bias));
         let [batch, inputs] = x.layout().shape().dims::<2>();
-        let outputs = w.layout().shape().dims::<2>()[1];
+        let [rows, outputs] = w.layout().shape().dims::<2>();
+        // gemm trusts the sizes: a mismatch would read past a buffer, so it stops here.
+        assert_eq!(
+            rows, inputs,
+            "linear: the input's width is the weight's rows"
+        );
+        assert_eq!(
+            b.layout().num_elements(),
+            outputs,
+            "linear: one bias per output"
+        );
         let bias = floats(&b);
         let mut y = Vec::with_capacity(batch * outputs);
         for _ in 0..batch {
@@ -143,7 +153,16 @@ impl LinearOps for Flex {
     ) -> Gradients3<Self> {
         let (x, w, dy) = (dense(x), dense(weight), dense(dy));
         let [batch, inputs] = x.layout().shape().dims::<2>();
-        let outputs = w.layout().shape().dims::<2>()[1];
+        let [rows, outputs] = w.layout().shape().dims::<2>();
+        assert_eq!(
+            rows, inputs,
+            "linear: the input's width is the weight's rows"
+        );
+        assert_eq!(
+            dy.layout().shape().dims::<2>(),
+            [batch, outputs],
+            "linear: the gradient has the output's shape"
+        );
         let (x, w, dy) = (floats(&x), floats(&w), floats(&dy));
         let dx = input_gradient.then(|| input_gradient_of(w, dy, batch, inputs, outputs));
         let dw = weight_gradient_of(x, dy, batch, inputs, outputs);
