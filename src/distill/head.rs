@@ -237,7 +237,7 @@ fn flex_head(
     (
         vector(vec![total]),
         vector(reported),
-        grad.map(|g| FlexTensor::from_data(TensorData::new(g, [batch, classes]))),
+        grad.map(|g| matrix(g, batch, classes)),
     )
 }
 
@@ -436,9 +436,14 @@ pub(crate) fn floats(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>().expect("a contiguous f32 tensor")
 }
 
-fn vector(values: Vec<f32>) -> FlexTensor {
+pub(crate) fn vector(values: Vec<f32>) -> FlexTensor {
     let n = values.len();
     FlexTensor::from_data(TensorData::new(values, [n]))
+}
+
+/// A row-major `[rows, cols]` tensor owning `values`.
+pub(crate) fn matrix(values: Vec<f32>, rows: usize, cols: usize) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, [rows, cols]))
 }
 
 /// The labels as indices; a label outside the classes is a bug upstream (the data module

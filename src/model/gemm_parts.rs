@@ -160,6 +160,43 @@ impl Product {
     }
 }
 
+/// How a new result is stored.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Order {
+    RowMajor,
+    ColMajor,
+}
+
+/// `lhs·rhs` for `[rows, inner]·[inner, cols]` (`[rows, cols, inner]`), into a new buffer
+/// stored in `order` that the product overwrites: nothing zeroes it first.
+pub(super) fn new_product(
+    [rows, cols, inner]: [usize; 3],
+    lhs: Strided,
+    rhs: Strided,
+    order: Order,
+    split: Split,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(rows * cols);
+    let dst = match order {
+        Order::RowMajor => Strided::row_major(out.as_mut_ptr(), cols),
+        Order::ColMajor => Strided::col_major(out.as_mut_ptr(), rows),
+    };
+    Product {
+        rows,
+        cols,
+        inner,
+        dst,
+        lhs,
+        rhs,
+        accumulate: false,
+        relu: false,
+    }
+    .run(split);
+    // SAFETY: the product wrote every element (`accumulate: false` reads none).
+    unsafe { out.set_len(rows * cols) };
+    out
+}
+
 /// burn's ReLU: 0 where `v ≤ 0`, the value elsewhere, NaN included. An unconditional store
 /// of a select, so that it compiles to vector blends.
 fn relu(values: &mut [f32]) {

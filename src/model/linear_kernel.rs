@@ -14,8 +14,8 @@
 //! The tests compare value and every gradient with burn's linear and ReLU. Off flex (wgpu)
 //! burn's layers run unchanged.
 
-use super::gemm_parts::{Product, Split, Strided};
-use crate::distill::head::{dense, floats, on_flex};
+use super::gemm_parts::{Order, Product, Split, Strided, new_product};
+use crate::distill::head::{dense, floats, matrix, on_flex, vector};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -102,13 +102,7 @@ type Gradients3<B> = (Option<FloatTensor<B>>, FloatTensor<B>, FloatTensor<B>);
 impl LinearOps for Flex {
     fn affine(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, relu: bool) -> FlexTensor {
         let (x, w, b) = (dense(x), dense(weight), dense(bias));
-        let [batch, inputs] = x.layout().shape().dims::<2>();
-        let [rows, outputs] = w.layout().shape().dims::<2>();
-        // gemm trusts the sizes: a mismatch would read past a buffer, so it stops here.
-        assert_eq!(
-            rows, inputs,
-            "linear: the input's width is the weight's rows"
-        );
+        let [batch, inputs, outputs] = sizes(&x, &w);
         assert_eq!(
             b.layout().num_elements(),
             outputs,
@@ -136,13 +130,13 @@ impl LinearOps for Flex {
 
     fn relu_gradient(y: FlexTensor, dy: FlexTensor) -> FlexTensor {
         let (y, dy) = (dense(y), dense(dy));
-        let shape = dy.layout().shape().clone();
+        let [rows, cols] = dy.layout().shape().dims::<2>();
         let dz = floats(&y)
             .iter()
             .zip(floats(&dy))
             .map(|(&y, &g)| if y <= 0.0 { 0.0 } else { g })
             .collect::<Vec<f32>>();
-        FlexTensor::from_data(TensorData::new(dz, shape))
+        matrix(dz, rows, cols)
     }
 
     fn affine_gradients(
@@ -152,12 +146,7 @@ impl LinearOps for Flex {
         input_gradient: bool,
     ) -> Gradients3<Self> {
         let (x, w, dy) = (dense(x), dense(weight), dense(dy));
-        let [batch, inputs] = x.layout().shape().dims::<2>();
-        let [rows, outputs] = w.layout().shape().dims::<2>();
-        assert_eq!(
-            rows, inputs,
-            "linear: the input's width is the weight's rows"
-        );
+        let [batch, inputs, outputs] = sizes(&x, &w);
         assert_eq!(
             dy.layout().shape().dims::<2>(),
             [batch, outputs],
@@ -167,13 +156,12 @@ impl LinearOps for Flex {
         let dx = input_gradient.then(|| input_gradient_of(w, dy, batch, inputs, outputs));
         let dw = weight_gradient_of(x, dy, batch, inputs, outputs);
         let db = bias_gradient_of(dy, outputs);
-        let n = db.len();
-        (dx, matrix(dw, inputs, outputs), vector(db, n))
+        (dx, matrix(dw, inputs, outputs), vector(db))
     }
 }
 
 /// `dx = dy·Wᵀ`, formed as `dxᵀ[i, b] = Σ_o W[i, o]·dy[b, o]` so that gemm reads W row by
-/// row; split over the inputs.
+/// row (the result stored column-major is `dx` row-major); split over the inputs.
 fn input_gradient_of(
     w: &[f32],
     dy: &[f32],
@@ -181,20 +169,13 @@ fn input_gradient_of(
     inputs: usize,
     outputs: usize,
 ) -> FlexTensor {
-    let mut dx = Vec::with_capacity(batch * inputs);
-    Product {
-        rows: inputs,
-        cols: batch,
-        inner: outputs,
-        dst: Strided::col_major(dx.as_mut_ptr(), inputs),
-        lhs: Strided::row_major(w.as_ptr().cast_mut(), outputs),
-        rhs: Strided::col_major(dy.as_ptr().cast_mut(), outputs),
-        accumulate: false,
-        relu: false,
-    }
-    .run(Split::Rows);
-    // SAFETY: the product wrote every element (`accumulate: false` reads none).
-    unsafe { dx.set_len(batch * inputs) };
+    let dx = new_product(
+        [inputs, batch, outputs],
+        Strided::row_major(w.as_ptr().cast_mut(), outputs),
+        Strided::col_major(dy.as_ptr().cast_mut(), outputs),
+        Order::ColMajor,
+        Split::Rows,
+    );
     matrix(dx, batch, inputs)
 }
 
@@ -206,21 +187,13 @@ fn weight_gradient_of(
     inputs: usize,
     outputs: usize,
 ) -> Vec<f32> {
-    let mut dw = Vec::with_capacity(inputs * outputs);
-    Product {
-        rows: inputs,
-        cols: outputs,
-        inner: batch,
-        dst: Strided::row_major(dw.as_mut_ptr(), outputs),
-        lhs: Strided::col_major(x.as_ptr().cast_mut(), inputs),
-        rhs: Strided::row_major(dy.as_ptr().cast_mut(), outputs),
-        accumulate: false,
-        relu: false,
-    }
-    .run(Split::Rows);
-    // SAFETY: as above.
-    unsafe { dw.set_len(inputs * outputs) };
-    dw
+    new_product(
+        [inputs, outputs, batch],
+        Strided::col_major(x.as_ptr().cast_mut(), inputs),
+        Strided::row_major(dy.as_ptr().cast_mut(), outputs),
+        Order::RowMajor,
+        Split::Rows,
+    )
 }
 
 /// `db[o] = Σ_b dy[b, o]`.
@@ -307,12 +280,16 @@ impl<B: LinearOps> Backward<B, 3> for AffineBackward {
     }
 }
 
-fn matrix(values: Vec<f32>, rows: usize, cols: usize) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, [rows, cols]))
-}
-
-fn vector(values: Vec<f32>, n: usize) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, [n]))
+/// `[batch, inputs, outputs]` of an input and a weight. gemm trusts the sizes: a mismatch
+/// would read past a buffer, so it stops here.
+fn sizes(x: &FlexTensor, w: &FlexTensor) -> [usize; 3] {
+    let [batch, inputs] = x.layout().shape().dims::<2>();
+    let [rows, outputs] = w.layout().shape().dims::<2>();
+    assert_eq!(
+        rows, inputs,
+        "linear: the input's width is the weight's rows"
+    );
+    [batch, inputs, outputs]
 }
 
 #[cfg(test)]
