@@ -2,7 +2,9 @@
 //! backward (burn's linear against the linear kernel, step by step) and the optimiser, for the
 //! students and the teacher of issue #10.
 //!
-//!     cargo bench --bench ops [-- --steps 100] [--outside] [--glibc-defaults] [--spin]
+//!     cargo bench --bench ops [-- --steps 100] [--only kd-30] [--outside] [--glibc-defaults] [--spin]
+//!
+//! Sections: gemm, step-teacher, step-800, step-30, kd-800, kd-30, cache.
 //!
 //! Each figure is the median of `--steps` timed repetitions after a warm-up, in the same
 //! process, on random data of MNIST's shape (batch 128, 784 inputs, 10 classes).
@@ -264,33 +266,45 @@ fn run() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(40);
+    // `--only NAME` runs the sections whose name contains NAME (for a profiler).
+    let only = std::env::args().skip_while(|a| a != "--only").nth(1);
+    let runs = |section: &str| only.as_deref().is_none_or(|o| section.contains(o));
     let device = Device::flex();
     println!("threads: {}", rayon::current_num_threads());
-    let a = random([1024, 1024], &device);
-    let b = random([1024, 1024], &device);
-    let t = time(10, || {
-        let _ = a.clone().matmul(b.clone()).into_data();
-    });
-    println!(
-        "matmul 1024²: {:.1} GFLOP/s",
-        2.0 * 1024f64.powi(3) / t / 1e9
-    );
-    println!("layer GEMMs, batch {BATCH}:");
-    for (a, b) in [(784, 1200), (1200, 1200), (784, 800), (800, 800)] {
-        layer_gemms(a, b, steps, &device);
+    if runs("gemm") {
+        let a = random([1024, 1024], &device);
+        let b = random([1024, 1024], &device);
+        let t = time(10, || {
+            let _ = a.clone().matmul(b.clone()).into_data();
+        });
+        println!(
+            "matmul 1024²: {:.1} GFLOP/s",
+            2.0 * 1024f64.powi(3) / t / 1e9
+        );
+        println!("layer GEMMs, batch {BATCH}:");
+        for (a, b) in [(784, 1200), (1200, 1200), (784, 800), (800, 800)] {
+            layer_gemms(a, b, steps, &device);
+        }
     }
-    step_parts(
-        "teacher 1200-1200, dropout 0.5",
-        &[1200, 1200],
-        0.5,
-        steps,
-        &device,
-    );
-    step_parts("student 800-800", &[800, 800], 0.0, steps, &device);
-    step_parts("student 30-30", &[30, 30], 0.0, steps * 10, &device);
-    kd_against_scratch(&[800, 800], steps, &device);
-    kd_against_scratch(&[30, 30], steps * 10, &device);
-    soft_target_cache(steps, &device);
+    if runs("step-teacher") {
+        let name = "teacher 1200-1200, dropout 0.5";
+        step_parts(name, &[1200, 1200], 0.5, steps, &device);
+    }
+    if runs("step-800") {
+        step_parts("student 800-800", &[800, 800], 0.0, steps, &device);
+    }
+    if runs("step-30") {
+        step_parts("student 30-30", &[30, 30], 0.0, steps * 10, &device);
+    }
+    if runs("kd-800") {
+        kd_against_scratch(&[800, 800], steps, &device);
+    }
+    if runs("kd-30") {
+        kd_against_scratch(&[30, 30], steps * 10, &device);
+    }
+    if runs("cache") {
+        soft_target_cache(steps, &device);
+    }
 }
 
 /// Filling the soft-target cache: softmax and log-softmax at T of a teacher's logits for

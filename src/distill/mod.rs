@@ -7,6 +7,7 @@ pub mod dark;
 mod formula;
 pub mod gradients;
 pub mod head;
+mod head_rows;
 pub mod host;
 pub mod methods;
 mod objective;
