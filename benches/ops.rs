@@ -15,9 +15,7 @@ use burn::tensor::Distribution;
 use distillery::config::{ActivationKind, MlpSpec};
 use distillery::config::{Combine, DistillConfig};
 use distillery::distill::head::hard_head;
-use distillery::distill::{
-    LossWeights, SoftTargets, StepContext, distillation_loss, teacher_soft_targets,
-};
+use distillery::distill::{LossWeights, StepContext, distillation_loss, teacher_soft_targets};
 use distillery::model::Mlp;
 use distillery::model::linear_kernel::use_burns_linear;
 use distillery::train::fused_adam::FusedAdam;
@@ -186,10 +184,7 @@ fn kd_against_scratch(hidden: &[usize], steps: usize, device: &Device) {
         scratch.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let ctx = StepContext {
-            soft_targets: Some(SoftTargets {
-                probs: targets.probs.clone().select(0, rows.clone()),
-                log_probs: targets.log_probs.clone().select(0, rows),
-            }),
+            soft_targets: Some(targets.rows(rows)),
             ..StepContext::default()
         };
         let parts = distillation_loss(

@@ -333,24 +333,30 @@ pub(crate) fn matrix(values: Vec<f32>, rows: usize, cols: usize) -> FlexTensor {
 /// The labels as indices; a label outside the classes is a bug upstream (the data module
 /// validates them), so it panics rather than reading another row.
 fn class_indices(labels: &FlexTensor, batch: usize) -> Vec<usize> {
-    let labels = dense(labels.clone());
-    let y: Vec<usize> = match labels.dtype() {
-        DType::I64 => labels
+    let y = indices(labels);
+    assert_eq!(y.len(), batch, "one label per row");
+    y
+}
+
+/// An integer tensor's values as indices (a negative one becomes too large to index
+/// anything, so it panics where it is used instead of reading another element).
+pub(crate) fn indices(t: &FlexTensor) -> Vec<usize> {
+    let t = dense(t.clone());
+    match t.dtype() {
+        DType::I64 => t
             .as_slice::<i64>()
             .expect("i64")
             .iter()
             .map(|&v| v as usize)
             .collect(),
-        DType::I32 => labels
+        DType::I32 => t
             .as_slice::<i32>()
             .expect("i32")
             .iter()
             .map(|&v| v as usize)
             .collect(),
-        other => panic!("class labels of type {other:?}"),
-    };
-    assert_eq!(y.len(), batch, "one label per row");
-    y
+        other => panic!("indices of type {other:?}"),
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,20 @@ pub struct SoftTargets {
     pub log_probs: Tensor<2>,
 }
 
+impl SoftTargets {
+    /// The targets of `rows` (a batch of a whole set's targets): on flex one operation
+    /// copies both tensors' rows ([`targets_kernel`]), elsewhere two `select`s.
+    pub fn rows(&self, rows: Tensor<1, Int>) -> SoftTargets {
+        match targets_kernel::select_rows(self, &rows) {
+            Some(picked) => picked,
+            None => SoftTargets {
+                probs: self.probs.clone().select(0, rows.clone()),
+                log_probs: self.log_probs.clone().select(0, rows),
+            },
+        }
+    }
+}
+
 /// The soft targets of an ensemble at temperature T. One member is simply `softmax(z/T)`.
 /// `MeanProbabilities` averages the members' softened probabilities (arithmetic mean);
 /// `MeanLogits` averages logits, which is the normalised geometric mean of the probabilities.

@@ -36,11 +36,7 @@ impl SoftTargetCache {
                 all: teacher_soft_targets(train_logits, combine, temperature),
             });
         }
-        let all = &cache.as_ref().expect("filled above").all;
-        SoftTargets {
-            probs: all.probs.clone().select(0, rows.clone()),
-            log_probs: all.log_probs.clone().select(0, rows),
-        }
+        cache.as_ref().expect("filled above").all.rows(rows)
     }
 }
 
