@@ -369,6 +369,35 @@ mod tests {
         }
     }
 
+    /// A batch's rows gathered by the flex kernel are `select`'s rows, repeats included, on
+    /// flex and through autodiff (which takes the two selects); a row out of range panics.
+    #[test]
+    fn a_batch_of_soft_targets_is_select_of_its_rows() {
+        use burn::tensor::Distribution;
+        let logits = Tensor::<2>::random([300, 10], Distribution::Normal(0.0, 5.0), &device());
+        let picked = vec![299i64, 0, 17, 17, 150];
+        for on in [device(), device().autodiff()] {
+            let all =
+                teacher_soft_targets(&[logits.clone().to_device(&on)], Combine::MeanLogits, 4.0);
+            let rows = Tensor::<1, Int>::from_data(TensorData::new(picked.clone(), [5]), &on);
+            let batch = all.rows(rows.clone());
+            let values = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+            assert_eq!(batch.probs.dims(), [5, 10]);
+            assert_eq!(
+                values(batch.probs),
+                values(all.probs.clone().select(0, rows.clone()))
+            );
+            assert_eq!(
+                values(batch.log_probs),
+                values(all.log_probs.clone().select(0, rows))
+            );
+        }
+        let all = teacher_soft_targets(&[logits], Combine::MeanLogits, 4.0);
+        let outside = Tensor::<1, Int>::from_data(TensorData::new(vec![300i64], [1]), &device());
+        let panicked = std::panic::catch_unwind(|| all.rows(outside));
+        assert!(panicked.is_err(), "row 300 of 300 was read");
+    }
+
     /// Hinton §2.1: with zero-mean logits and high T, the gradient of KL·T² is ≈ (z_i − v_i)/N,
     /// so KL·T² itself approaches Σ_i (z_i − v_i)² / 2N: logit matching.
     #[test]

@@ -4,7 +4,8 @@
 //! A KD phase fills its cache of soft targets for the whole training set with this (and
 //! again at every live change of T): as tensor functions that was a dozen passes over
 //! 60,000 × 10 values, 12 ms, about 4% of a 30-30 student's KD epoch. The formulas are
-//! those of [`super::teacher_soft_targets`] (the tests compare both).
+//! those of [`super::teacher_soft_targets`] (the tests compare both). Each KD step then
+//! gathers its batch's rows of both tensors in one operation ([`select_rows`]).
 
 use super::SoftTargets;
 use super::head::{dense, floats, indices, matrix, on_flex};
