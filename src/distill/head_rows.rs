@@ -27,6 +27,7 @@ impl Sweep<'_> {
         for (b, &y) in self.labels.iter().enumerate() {
             let rows = b * c..(b + 1) * c;
             let z = &self.z[rows.clone()];
+            // The cross-entropy's softmax is at T = 1: the logits are their own quotients.
             hard_sum += -softmax_into(z, &mut r).log_prob(z[y]) as f64;
             let soft_row = self.soft.map(|(p, l)| {
                 let (p, l) = (&p[rows.clone()], &l[rows.clone()]);

@@ -26,12 +26,7 @@ pub(super) fn soft_targets(
     mean_of_probabilities: bool,
     temperature: f64,
 ) -> Option<(Tensor<2>, Tensor<2>)> {
-    // Device equality ignores autodiff; tensors on an autodiff device take the tensor
-    // functions (this operation has no backward pass).
-    if !members
-        .iter()
-        .all(|t| on_flex(t) && !t.device().is_autodiff())
-    {
+    if !members.iter().all(plain_flex) {
         return None;
     }
     // One tensor `[members, rows, classes]`: a lone member is a view, an ensemble a copy.
@@ -50,8 +45,7 @@ pub(super) fn soft_targets(
 /// The rows `rows` of both tensors of `all`, if they are plain f32 tensors on flex without
 /// autodiff; `None` elsewhere (the caller selects).
 pub(super) fn select_rows(all: &SoftTargets, rows: &Tensor<1, Int>) -> Option<SoftTargets> {
-    let plain = |t: &Tensor<2>| on_flex(t) && !t.device().is_autodiff();
-    if !(plain(&all.probs) && plain(&all.log_probs)) || rows.device().is_autodiff() {
+    if !(plain_flex(&all.probs) && plain_flex(&all.log_probs)) || rows.device().is_autodiff() {
         return None;
     }
     let (probs, log_probs) = <burn::backend::Dispatch as SoftTargetOps>::select_rows(
@@ -63,6 +57,13 @@ pub(super) fn select_rows(all: &SoftTargets, rows: &Tensor<1, Int>) -> Option<So
         probs: Tensor::from_dispatch(probs),
         log_probs: Tensor::from_dispatch(log_probs),
     })
+}
+
+/// Whether `t` is an f32 tensor on flex without autodiff, which these operations take.
+/// Device equality ignores autodiff; tensors on an autodiff device take the tensor
+/// functions (these operations have no backward pass).
+fn plain_flex(t: &Tensor<2>) -> bool {
+    on_flex(t) && !t.device().is_autodiff()
 }
 
 #[backend_extension(Flex)]
